@@ -1,0 +1,186 @@
+"""Greedy decoding with the input as the draft (prompt-lookup speculation), lossless.
+
+A next edit mostly copies text of the editable region. After each accepted token we look the last few
+output tokens up in the prompt (n-gram lookup, preferring to continue where the last draft came from)
+and propose the tokens that followed there. One forward pass over [last token, draft...] gives the
+model's own greedy choice at every draft position; the longest agreeing prefix is kept plus the model's
+token after it, and the cache is rolled back past the first mismatch. The output is therefore the
+plain greedy output, token for token; only the number of forward passes changes.
+
+Decoding stops on a stop token (the format's end token, the model's end of text), a token cap, or the
+deadline: a request past its deadline returns nothing rather than a late answer.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+
+from .runtime import ForwardResult, KVState, Runtime
+
+Clock = Callable[[], float]
+
+
+@dataclass
+class DecodeStats:
+    prompt_tokens: int = 0
+    prefix_reused: int = 0  # prompt tokens whose KV came from an earlier request
+    prefill_ms: float = 0.0
+    decode_ms: float = 0.0
+    forwards: int = 0  # decode forwards, the prefill not counted
+    drafted: int = 0  # draft tokens proposed
+    accepted: int = 0  # draft tokens the model agreed with
+    rollbacks: int = 0  # verify passes that rejected part of their draft
+
+    @property
+    def tokens_per_forward(self) -> float:
+        """Output tokens per decode forward (1.0 for plain greedy)."""
+        return (self.accepted + self.forwards) / self.forwards if self.forwards else 0.0
+
+
+@dataclass
+class DecodeResult:
+    tokens: list[int]  # output tokens, the stop token included when one ended it
+    stop: str  # "stop" | "cap" | "deadline"
+    stats: DecodeStats
+    prompt_cache: KVState | None = field(default=None, repr=False)  # KV of the prompt, for prefix reuse
+
+    @property
+    def timed_out(self) -> bool:
+        return self.stop == "deadline"
+
+
+class DeadlineExceeded(Exception):
+    pass
+
+
+class NgramDraft:
+    """Proposes continuations by finding the output's last n tokens (n = max_n..1) in `source`."""
+
+    def __init__(self, source: Sequence[int], max_n: int = 3, min_n: int = 1):
+        self.source = list(source)
+        self.max_n, self.min_n = max_n, min_n
+        self._index: dict[tuple[int, ...], int] = {}
+        # Later occurrences win: the editable region comes last in a prompt and is what answers copy.
+        for n in range(min_n, max_n + 1):
+            for i in range(len(self.source) - n):
+                self._index[tuple(self.source[i : i + n])] = i + n
+        self._next: int | None = None  # source index of the token expected after the last draft
+
+    def propose(self, context: Sequence[int], k: int) -> list[int]:
+        """Up to `k` tokens to follow `context` (whose last token is the newest output token)."""
+        if k <= 0 or not context:
+            return []
+        nxt = self._next
+        # Continue the copy in progress when the model's last token is the one the source has next.
+        if nxt is not None and nxt < len(self.source) and self.source[nxt] == context[-1]:
+            start: int | None = nxt + 1
+        else:
+            start = None
+            for n in range(min(self.max_n, len(context)), self.min_n - 1, -1):
+                start = self._index.get(tuple(context[-n:]))
+                if start is not None:
+                    break
+        if start is None or start >= len(self.source):
+            self._next = None
+            return []
+        draft = self.source[start : start + k]
+        self._next = start + len(draft)  # the source token expected after the draft
+        return draft
+
+    def verified(self, accepted: int, drafted: int) -> None:
+        """A verify pass kept `accepted` of `drafted` tokens; a rejection ends the copy in progress."""
+        if accepted < drafted:
+            self._next = None
+
+
+def prefill(
+    runtime: Runtime,
+    prompt: Sequence[int],
+    reuse: KVState | None = None,
+    *,
+    stats: DecodeStats | None = None,
+    clock: Clock = time.perf_counter,
+) -> tuple[ForwardResult, KVState]:
+    """Runs the prompt (only past the prefix `reuse` shares with it); returns the last position's result."""
+    if not prompt:
+        raise ValueError("cannot decode from an empty prompt")
+    t0 = clock()
+    cache = runtime.empty_cache()
+    shared = 0
+    if reuse is not None:
+        from .kvcache import common_prefix
+
+        # At least the last prompt token is recomputed: its logits give the first output token.
+        shared = min(common_prefix(reuse.tokens, prompt), len(prompt) - 1)
+        if shared > 0:
+            cache = runtime.truncate(reuse, shared)
+    result = runtime.forward(prompt[shared:], cache, keep=1)
+    if stats is not None:
+        stats.prompt_tokens = len(prompt)
+        stats.prefix_reused = shared
+        stats.prefill_ms = (clock() - t0) * 1000
+    return result, result.cache
+
+
+def greedy(
+    runtime: Runtime,
+    prompt: Sequence[int],
+    *,
+    max_new_tokens: int,
+    stop_ids: Iterable[int],
+    deadline: float | None = None,
+    reuse: KVState | None = None,
+    speculate: bool = True,
+    max_draft: int = 8,
+    draft_source: Sequence[int] | None = None,
+    clock: Clock = time.perf_counter,
+) -> DecodeResult:
+    """Greedy decoding; with `speculate`, drafts from `draft_source` (default: the prompt) are verified in bulk.
+
+    `deadline` is a `clock()` value (time.perf_counter by default): once it passes, decoding stops and
+    the result is empty with stop == "deadline".
+    """
+    stops = set(stop_ids)
+    stats = DecodeStats()
+    if deadline is not None and clock() >= deadline:
+        return DecodeResult([], "deadline", stats)
+    first, prompt_cache = prefill(runtime, prompt, reuse, stats=stats, clock=clock)
+    t0 = clock()
+    out = [int(first.next_ids[-1])]
+    cache = prompt_cache
+    drafter = NgramDraft(draft_source if draft_source is not None else prompt) if speculate else None
+    stop = "stop" if out[-1] in stops else ("cap" if len(out) >= max_new_tokens else "")
+    while not stop:
+        if deadline is not None and clock() >= deadline:
+            stats.decode_ms = (clock() - t0) * 1000
+            return DecodeResult([], "deadline", stats, prompt_cache)
+        room = max_new_tokens - len(out)
+        tail = [*prompt[-drafter.max_n :], *out][-drafter.max_n :] if drafter else []
+        draft = drafter.propose(tail, min(max_draft, room - 1)) if drafter else []
+        result = runtime.forward([out[-1], *draft], cache)
+        stats.forwards += 1
+        stats.drafted += len(draft)
+        predicted = [int(t) for t in result.next_ids]
+        accepted = 0
+        while accepted < len(draft) and predicted[accepted] == draft[accepted] and draft[accepted] not in stops:
+            accepted += 1
+        new_tokens = predicted[: accepted + 1]  # the agreeing draft tokens, then the model's own next token
+        stats.accepted += accepted
+        if drafter:
+            drafter.verified(accepted, len(draft))
+        if accepted < len(draft):
+            stats.rollbacks += 1
+        # Keep the KV of out[-1] and the accepted draft tokens; the model's bonus token is fed next time.
+        cache = runtime.truncate(result.cache, cache.length + 1 + accepted)
+        for token in new_tokens:
+            out.append(token)
+            if token in stops:
+                stop = "stop"
+                break
+            if len(out) >= max_new_tokens:
+                stop = "cap"
+                break
+    stats.decode_ms = (clock() - t0) * 1000
+    return DecodeResult(out, stop, stats, prompt_cache)
