@@ -1,0 +1,158 @@
+"""The model packs the daemon serves (one, or several for A/B), loaded lazily, used from one worker thread.
+
+`ModelSlot` wraps the runtime's `Predictor` for one pack and turns every way it can fail — a pack
+missing or deleted while running, a format mismatch, an onnxruntime error, a deadline — into a
+`PredictionFailure` with a reason for `zeta2/status`, never an exception that reaches the server.
+All model work runs on a single worker thread: the prediction itself saturates the CPU, and the
+asyncio loop must stay free to handle didChange while it runs.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .config import Variant
+
+log = logging.getLogger(__name__)
+
+
+class PackMissing(RuntimeError):
+    pass
+
+
+def bootstrap_hint(pack_dir: Path | str | None) -> str:
+    where = f" at {pack_dir}" if pack_dir else ""
+    return f"no model pack{where}: run `zeta2-trainer bootstrap` to build the default pack (or pass --model PACK_DIR)"
+
+
+def resolve_default_pack() -> Path:
+    """The bootstrapped default pack's folder (it may not exist yet)."""
+    from .pack import default_pack_dir
+
+    return Path(default_pack_dir())
+
+
+@dataclass
+class Outcome:
+    """What one prediction gave: the full predicted text or a failure reason, and timings in ms."""
+
+    predicted: str | None
+    failure: str = ""
+    timing_ms: dict[str, float] = field(default_factory=dict)
+    model: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return self.predicted is not None
+
+
+class ModelSlot:
+    """One pack: loaded on first use, reloaded after a failure once the pack is back."""
+
+    def __init__(self, variant: Variant, device: str = "auto"):
+        self.variant = variant
+        self.device = device
+        self.predictor: Any | None = None
+        self.info: dict[str, Any] = {"model": variant.label, "device": None, "trained": None}
+        self.load_error: str = ""
+
+    @property
+    def pack_dir(self) -> Path:
+        return Path(self.variant.pack).expanduser()
+
+    def load(self) -> Any:
+        if self.predictor is not None:
+            return self.predictor
+        if not (self.pack_dir / "manifest.json").exists():
+            raise PackMissing(bootstrap_hint(self.pack_dir))
+        from .predictor import Predictor
+
+        kwargs = {} if self.device == "auto" else {"device": self.device}
+        try:
+            predictor = Predictor(self.pack_dir, **kwargs)
+        except TypeError:
+            predictor = Predictor(self.pack_dir)
+        self.predictor = predictor
+        self.info = describe(predictor, self.variant)
+        self.load_error = ""
+        return predictor
+
+    def predict(self, example: Any, deadline_s: float) -> Outcome:
+        """Runs on the worker thread. Never raises."""
+        started = time.perf_counter()
+        try:
+            predictor = self.load()
+        except Exception as exc:  # a broken pack must not take the daemon down
+            self.load_error = f"cannot load pack {self.pack_dir}: {exc}"
+            log.error("%s", self.load_error)
+            return Outcome(None, self.load_error, model=self.variant.label)
+        load_ms = (time.perf_counter() - started) * 1000
+        try:
+            result = predictor.predict(example, deadline=time.monotonic() + deadline_s)
+        except Exception as exc:
+            # The session may be unusable after an onnxruntime error or a deleted pack: reload next time.
+            self.predictor = None
+            reason = f"prediction failed ({type(exc).__name__}: {exc})"
+            if not self.pack_dir.exists():
+                reason = f"pack {self.pack_dir} was deleted; {bootstrap_hint(None)}"
+            log.error("%s", reason)
+            return Outcome(None, reason, model=self.variant.label)
+        return outcome_from(result, example, load_ms, self.info.get("model") or self.variant.label)
+
+
+def describe(predictor: Any, variant: Variant) -> dict[str, Any]:
+    """Status fields of a loaded predictor (name, device, trained) from what the runtime exposes."""
+    manifest = getattr(predictor, "manifest", None) or getattr(getattr(predictor, "pack", None), "manifest", None)
+    name = variant.label
+    trained = None
+    if manifest is not None:
+        get = manifest.get if isinstance(manifest, dict) else lambda k, d=None: getattr(manifest, k, d)
+        name = get("name", None) or name
+        trained = get("trained", None)
+        if trained is None:
+            made = get("made_by", None) or get("provenance", None)
+            if isinstance(made, dict) and "trained" in made:
+                trained = made["trained"]
+    device = getattr(predictor, "device", None)
+    return {"model": name, "device": device, "trained": trained}
+
+
+def outcome_from(result: Any, example: Any, load_ms: float, model: str) -> Outcome:
+    """The runtime's result as an Outcome: the full predicted text, or why there is none."""
+    timing = dict(getattr(result, "timing_ms", None) or getattr(result, "timing", None) or {})
+    if not isinstance(timing, dict):
+        timing = {k: float(v) for k, v in vars(timing).items() if isinstance(v, (int, float))}
+    if load_ms > 1:
+        timing["load"] = load_ms
+    if getattr(result, "timed_out", False):
+        return Outcome(None, "deadline passed", timing, model)
+    edit = getattr(result, "edit", result)
+    error = getattr(result, "error", None)
+    if error:
+        return Outcome(None, f"model output did not parse: {error}", timing, model)
+    predicted = getattr(edit, "predicted", None)
+    if predicted is None:
+        if edit is None:
+            return Outcome(None, "deadline passed", timing, model)
+        return Outcome(None, f"model output did not parse: {edit}", timing, model)
+    return Outcome(predicted, "", timing, model)
+
+
+class Models:
+    """The slots by variant label, and the single worker thread they run on."""
+
+    def __init__(self, variants: list[Variant], device: str = "auto"):
+        self.slots = {v.label: ModelSlot(v, device) for v in variants}
+        self.variants = list(variants)
+        self.executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="zeta2-model")
+
+    def slot(self, label: str) -> ModelSlot:
+        return self.slots[label]
+
+    def shutdown(self) -> None:
+        self.executor.shutdown(wait=False, cancel_futures=True)

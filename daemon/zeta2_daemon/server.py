@@ -1,0 +1,564 @@
+"""The language server: LSP methods of BRIEF section 4 on top of pygls 2.
+
+Requests flow: copilotInlineEdit / inlineCompletion -> document and position checked -> suggestion
+cache (typing through a shown suggestion) -> scheduler (debounce, bounded pending, newer cancels
+older) -> snapshot (capture) -> A/B variant -> prediction on the model thread -> guardrails ->
+minimal edit -> response. Every failure becomes an error response or an empty answer, a log line
+and a `zeta2/status` lastError; no request can stop the server.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote, urlparse
+
+from lsprotocol import types
+from pygls.exceptions import JsonRpcException, JsonRpcInvalidParams
+from pygls.lsp.server import LanguageServer
+from pygls.protocol import LanguageServerProtocol
+from pygls.protocol.language_server import lsp_method
+
+from . import __version__, guardrails
+from .ab import assign
+from .capture_wiring import CaptureWiring
+from .config import Settings, Variant, parse_settings
+from .documents import DocumentError, DocumentStore
+from .models import Models, Outcome
+from .scheduler import Scheduler
+from .status import STATUS_METHOD, StatusBoard
+from .suggestions import Suggestion, SuggestionCache, inline_insertion, minimal_edit, new_suggestion_id
+
+log = logging.getLogger("zeta2_daemon")
+
+COPILOT_INLINE_EDIT = "textDocument/copilotInlineEdit"
+DID_SHOW_INLINE_EDIT = "textDocument/didShowInlineEdit"
+DID_FOCUS = "textDocument/didFocus"
+PARTIAL_ACCEPT = "zeta2/didPartiallyAccept"
+REJECT = "zeta2/didReject"
+CURSOR = "zeta2/cursor"
+DIAGNOSTICS = "zeta2/diagnostics"
+PING = "zeta2/ping"
+ACCEPT_COMMAND = "zeta2.accept"
+ENCODING_NAMES = {"utf-8": "utf-8", "utf-16": "utf-16", "utf-32": "utf-32"}
+
+
+class _BadRequest:
+    """A request whose params failed to deserialize: answered with InvalidParams instead of silence."""
+
+    jsonrpc = "2.0"
+
+    def __init__(self, msg_id: Any, method: str, error: JsonRpcException):
+        self.id = msg_id
+        self.method = method
+        self.error = error
+
+
+class Zeta2Protocol(LanguageServerProtocol):
+    @lsp_method(types.INITIALIZE)
+    def lsp_initialize(self, params: types.InitializeParams):
+        result = yield from super().lsp_initialize(params)
+        # Non-standard methods are advertised under `experimental`, and only those that are on.
+        server = self._server
+        result.capabilities.experimental = {
+            "zeta2": {
+                "version": __version__,
+                "copilotInlineEdit": True,
+                "inlineCompletion": server.settings.inline_completion,
+                "status": STATUS_METHOD,
+                "capture": server.capture.enabled,
+                "notifications": [DID_SHOW_INLINE_EDIT, PARTIAL_ACCEPT, REJECT, CURSOR, DID_FOCUS, DIAGNOSTICS],
+            }
+        }
+        return result
+
+    def structure_message(self, data: dict[str, Any]):
+        try:
+            return super().structure_message(data)
+        except JsonRpcException as exc:
+            if isinstance(data, dict) and "id" in data and "method" in data and "jsonrpc" in data:
+                return _BadRequest(data["id"], str(data["method"]), exc)
+            raise
+
+    def handle_message(self, message):
+        if isinstance(message, _BadRequest):
+            log.error("invalid params for %s (request %r): answered InvalidParams", message.method, message.id)
+            self._send_response(
+                message.id,
+                error=types.ResponseError(
+                    code=types.ErrorCodes.InvalidParams,
+                    message=f"invalid params for {message.method}",
+                ),
+            )
+            return
+        if not hasattr(message, "jsonrpc"):
+            log.error("ignored a message that is not a JSON-RPC object: %.200r", message)
+            return
+        return super().handle_message(message)
+
+
+def _get(obj: Any, *keys: str) -> Any:
+    """Nested field of a dict-or-attrs params object; None when any step is missing."""
+    for key in keys:
+        if obj is None:
+            return None
+        if isinstance(obj, dict):
+            obj = obj.get(key)
+        elif isinstance(obj, tuple) and hasattr(obj, "_fields"):
+            # pygls hands params of non-standard methods over as namedtuples with the JSON names.
+            obj = getattr(obj, key, None)
+        else:
+            obj = getattr(obj, _snake(key), None)
+    return obj
+
+
+def _snake(name: str) -> str:
+    return "".join("_" + c.lower() if c.isupper() else c for c in name)
+
+
+def _int(value: Any, what: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise JsonRpcInvalidParams(message=f"{what} must be an integer, got {value!r}")
+    return value
+
+
+class Zeta2Server(LanguageServer):
+    def __init__(
+        self,
+        *,
+        default_pack: str | None = None,
+        ab_variants: tuple[Variant, ...] = (),
+        data_dir: Path | None = None,
+        clock=time.monotonic,
+    ):
+        super().__init__("zeta2-daemon", __version__, protocol_cls=Zeta2Protocol)
+        self.default_pack = default_pack
+        self.cli_variants = tuple(ab_variants)
+        self.settings = Settings()
+        self.docs = DocumentStore()
+        self.scheduler = Scheduler(self.settings.debounce_ms / 1000, self.settings.max_pending, clock=clock)
+        self.cache = SuggestionCache()
+        self.status = StatusBoard(lambda state: self.protocol.notify(STATUS_METHOD, state))
+        self.capture = CaptureWiring(data_dir=data_dir)
+        self.models: Models | None = None
+        self.root: Path | None = None
+        self.diagnostics: dict[str, list[dict[str, Any]]] = {}
+        self.cursors: dict[str, int] = {}
+        self.focused: str | None = None
+        self.rejected: set[tuple[str, str]] = set()
+        self.prefetch: dict[str, tuple[str, int]] = {}  # uri -> (expected text after accept, cursor)
+        self.counters = {"requests": 0, "cache_hits": 0, "suppressed": 0, "errors": 0, "stale": 0}
+
+    # ------------------------------------------------------------------ configuration
+
+    def apply_settings(self, raw: Any, *, initial: bool = False) -> None:
+        settings, problems = parse_settings(raw, self.settings)
+        for problem in problems:
+            log.warning("%s", problem.message())
+            self.window_show_message(types.ShowMessageParams(types.MessageType.Warning, problem.message()))
+        old = self.settings
+        self.settings = settings
+        self.scheduler.configure(settings.debounce_ms / 1000, settings.max_pending)
+        if initial or settings.ab_variants != old.ab_variants or settings.model != old.model or settings.device != old.device:
+            self._load_models()
+        self.capture.configure(settings)
+        self.status.update(capture=self.capture.enabled, usageLog=self.capture.usage_enabled)
+
+    def variants(self) -> list[Variant]:
+        if self.settings.ab_variants:
+            return list(self.settings.ab_variants)
+        if self.cli_variants:
+            return list(self.cli_variants)
+        pack = self.settings.model or self.default_pack
+        if pack is None:
+            from .models import resolve_default_pack
+
+            pack = str(resolve_default_pack())
+        return [Variant(pack, 1.0, Path(pack).name)]
+
+    def _load_models(self) -> None:
+        if self.models is not None:
+            self.models.shutdown()
+        variants = self.variants()
+        self.models = Models(variants, self.settings.device)
+        missing = [v.pack for v in variants if not (Path(v.pack).expanduser() / "manifest.json").exists()]
+        self.status.update(
+            model=variants[0].label if len(variants) == 1 else None,
+            variants=[{"name": v.label, "pack": v.pack, "share": v.share} for v in variants],
+        )
+        if missing:
+            from .models import bootstrap_hint
+
+            self.status.error(bootstrap_hint(missing[0]))
+
+    # ------------------------------------------------------------------ paths
+
+    def relative_path(self, uri: str) -> str:
+        parsed = urlparse(uri)
+        path = Path(unquote(parsed.path)) if parsed.scheme == "file" else Path(parsed.path or uri)
+        if self.root is not None:
+            try:
+                return path.relative_to(self.root).as_posix()
+            except ValueError:
+                pass
+        return path.name or "untitled"
+
+    # ------------------------------------------------------------------ the suggestion pipeline
+
+    def document_for(self, uri: Any, version: Any = None):
+        if not isinstance(uri, str):
+            raise JsonRpcInvalidParams(message="textDocument.uri must be a string")
+        try:
+            doc = self.docs.get(uri)
+        except DocumentError as exc:
+            raise JsonRpcInvalidParams(message=str(exc)) from None
+        return doc
+
+    def cursor_offset(self, doc, position: Any) -> int:
+        line = _int(_get(position, "line"), "position.line")
+        character = _int(_get(position, "character"), "position.character")
+        try:
+            return doc.offset_at(line, character, self.docs.encoding)
+        except DocumentError as exc:
+            raise JsonRpcInvalidParams(message=str(exc)) from None
+
+    def servable(self, doc) -> str:
+        """Why a document cannot get suggestions ("" when it can)."""
+        size = len(doc.text.encode("utf-8", "surrogatepass")) if len(doc.text) * 4 > self.settings.max_document_bytes else len(doc.text)
+        if size > self.settings.max_document_bytes:
+            return f"{doc.uri} is too large for suggestions ({size} bytes > maxDocumentBytes {self.settings.max_document_bytes})"
+        if doc.is_binary:
+            return f"{doc.uri} looks binary (it contains NUL characters); no suggestions"
+        return ""
+
+    async def suggest(self, uri: Any, version: Any, position: Any) -> Suggestion | None:
+        self.counters["requests"] += 1
+        doc = self.document_for(uri)
+        cursor = self.cursor_offset(doc, position)
+        if isinstance(version, int) and not isinstance(version, bool) and version != doc.version:
+            self.counters["stale"] += 1
+            log.info("stale request for %s version %s (document is at %s): dropped", uri, version, doc.version)
+            return None
+        why = self.servable(doc)
+        if why:
+            log.info("%s", why)
+            self.status.error(why)
+            return None
+        self.cursors[uri] = cursor
+        cached = self.cache.lookup(uri, doc.version, doc.text, cursor)
+        if cached is not None:
+            self.counters["cache_hits"] += 1
+            log.debug("suggestion %s answered from cache for %s v%s", cached.id, uri, doc.version)
+            return cached
+
+        ticket = await self.scheduler.admit(uri)
+        try:
+            self.status.update(pending=len(self.scheduler.pending))
+            if ticket.cancelled:
+                log.info("request for %s cancelled: %s", uri, ticket.reason)
+                return None
+            if doc is not self.docs._docs.get(uri) or doc.version != (version if isinstance(version, int) else doc.version):
+                self.counters["stale"] += 1
+                return None
+            text, doc_version = doc.text, doc.version
+            return await self._predict(doc, text, doc_version, cursor)
+        finally:
+            self.scheduler.done(ticket)
+            self.status.update(pending=len(self.scheduler.pending))
+
+    async def _predict(self, doc, text: str, doc_version: int, cursor: int) -> Suggestion | None:
+        uri = doc.uri
+        path = self.relative_path(uri)
+        example = self.capture.snapshot(
+            uri, path, doc.language, text, cursor, self.diagnostics.get(uri, []), self.docs.encoding, doc
+        )
+        assert self.models is not None
+        variants = self.models.variants
+        variant = variants[0] if len(variants) == 1 else assign(self.capture.installation_id(self.settings), path, variants)
+        slot = self.models.slot(variant.label)
+        loop = asyncio.get_running_loop()
+        self.status.update(busy=True)
+        requested = time.perf_counter()
+        try:
+            outcome: Outcome = await loop.run_in_executor(
+                self.models.executor, slot.predict, example, self.settings.deadline_ms / 1000
+            )
+        finally:
+            self.status.update(busy=False)
+        outcome.timing_ms.setdefault("total", (time.perf_counter() - requested) * 1000)
+        status_fields = {k: v for k, v in slot.info.items() if v is not None}
+        if status_fields and len(variants) == 1:
+            self.status.update(**status_fields)
+        if not outcome.ok:
+            self.counters["errors"] += 1
+            self.status.error(outcome.failure)
+            self.capture.on_no_suggestion(path, variant.label, outcome)
+            return None
+        if self.status.snapshot().get("lastError"):
+            self.status.clear_error()
+        edit = minimal_edit(text, outcome.predicted)
+        verdict = guardrails.check(
+            text, edit, language=doc.language, events=example.events, aggressiveness=self.settings.aggressiveness
+        )
+        if verdict.ok and (uri, outcome.predicted) in self.rejected:
+            verdict = guardrails.Verdict("rejected-before")
+        if not verdict.ok:
+            self.counters["suppressed"] += 1
+            log.info("suggestion for %s suppressed: %s %s", path, verdict.reason, verdict.detail)
+            self.capture.on_suppressed(path, variant.label, outcome, verdict.reason)
+            return None
+        s = Suggestion(
+            id=new_suggestion_id(),
+            uri=uri,
+            version=doc_version,
+            before=text,
+            cursor=cursor,
+            edit=edit,
+            variant=variant.label,
+            model=outcome.model,
+            latency_ms=outcome.timing_ms,
+            example=example,
+        )
+        self.cache.put(s)
+        self.capture.on_suggested(s, path)
+        if doc.version != doc_version or doc.text != text:
+            # The user typed while the model ran: answer only if the suggestion survives the typing.
+            return self.cache.lookup(uri, doc.version, doc.text, self.cursors.get(uri, cursor))
+        return s
+
+    # ------------------------------------------------------------------ responses
+
+    def copilot_edits(self, s: Suggestion | None) -> dict[str, Any]:
+        if s is None:
+            return {"edits": []}
+        doc = self.docs._docs.get(s.uri)
+        if doc is None:
+            return {"edits": []}
+        start = doc.position_at(s.edit.start, self.docs.encoding)
+        end = doc.position_at(s.edit.end, self.docs.encoding)
+        return {
+            "edits": [
+                {
+                    "text": s.edit.new_text,
+                    "textDocument": {"uri": s.uri, "version": s.version},
+                    "range": {
+                        "start": {"line": start[0], "character": start[1]},
+                        "end": {"line": end[0], "character": end[1]},
+                    },
+                    "command": {"title": "Accept zeta2 suggestion", "command": ACCEPT_COMMAND, "arguments": [s.id]},
+                    "id": s.id,
+                    "timing": {k: round(v, 3) for k, v in s.latency_ms.items()},
+                    "variant": s.variant,
+                }
+            ]
+        }
+
+    def inline_items(self, s: Suggestion | None) -> types.InlineCompletionList:
+        if s is None:
+            return types.InlineCompletionList(items=[])
+        doc = self.docs._docs.get(s.uri)
+        ghost = inline_insertion(s.before, s.edit, s.cursor) if doc is not None else None
+        if ghost is None:
+            return types.InlineCompletionList(items=[])
+        start, end, text = ghost
+        sl, sc = doc.position_at(start, self.docs.encoding)
+        el, ec = doc.position_at(end, self.docs.encoding)
+        return types.InlineCompletionList(
+            items=[
+                types.InlineCompletionItem(
+                    insert_text=text,
+                    range=types.Range(types.Position(sl, sc), types.Position(el, ec)),
+                    command=types.Command("Accept zeta2 suggestion", ACCEPT_COMMAND, [s.id]),
+                )
+            ]
+        )
+
+    # ------------------------------------------------------------------ outcomes
+
+    def accepted(self, suggestion_id: Any) -> bool:
+        s = self.cache.get(suggestion_id) if isinstance(suggestion_id, str) else None
+        if s is None:
+            raise JsonRpcInvalidParams(message=f"zeta2.accept: unknown suggestion id {suggestion_id!r}")
+        self.capture.on_accept(s)
+        # Follow-up prefetch: once the editor applied the edit, predict the next edit before it is asked.
+        self.prefetch[s.uri] = (s.predicted, s.edit.start + len(s.edit.new_text))
+        self.cache.discard(s.uri)
+        self._maybe_prefetch(s.uri)
+        return True
+
+    def _maybe_prefetch(self, uri: str) -> None:
+        want = self.prefetch.get(uri)
+        doc = self.docs._docs.get(uri)
+        if want is None or doc is None or doc.text != want[0]:
+            return
+        del self.prefetch[uri]
+        self.cursors[uri] = want[1]
+        position = doc.position_at(want[1], self.docs.encoding)
+
+        async def run() -> None:
+            try:
+                s = await self.suggest(uri, doc.version, {"line": position[0], "character": position[1]})
+                log.info("prefetched after accept for %s: %s", uri, s.id if s else "no suggestion")
+            except Exception:
+                log.exception("prefetch for %s failed", uri)
+
+        asyncio.ensure_future(run())
+
+
+def create_server(**kwargs: Any) -> Zeta2Server:
+    server = Zeta2Server(**kwargs)
+    register(server)
+    return server
+
+
+def register(ls: Zeta2Server) -> None:
+    @ls.feature(types.INITIALIZE)
+    def initialize(ls: Zeta2Server, params: types.InitializeParams) -> None:
+        encoding = ls.workspace.position_encoding
+        ls.docs.encoding = ENCODING_NAMES.get(str(getattr(encoding, "value", encoding)), "utf-16")
+        root = params.root_uri or (params.workspace_folders[0].uri if params.workspace_folders else None)
+        if root:
+            ls.root = Path(unquote(urlparse(root).path))
+        elif params.root_path:
+            ls.root = Path(params.root_path)
+        ls.capture.set_root(ls.root)
+        ls.apply_settings(params.initialization_options, initial=True)
+        if ls.settings.inline_completion:
+            ls.feature(types.TEXT_DOCUMENT_INLINE_COMPLETION, types.InlineCompletionOptions())(inline_completion)
+
+    async def inline_completion(ls: Zeta2Server, params: types.InlineCompletionParams):
+        s = await ls.suggest(params.text_document.uri, None, params.position)
+        return ls.inline_items(s)
+
+    @ls.feature(types.INITIALIZED)
+    def initialized(ls: Zeta2Server, params: types.InitializedParams) -> None:
+        ls.status.start()
+
+    @ls.feature(types.SHUTDOWN)
+    def shutdown(ls: Zeta2Server, params: Any) -> None:
+        ls.capture.close()
+        if ls.models is not None:
+            ls.models.shutdown()
+
+    @ls.feature(types.TEXT_DOCUMENT_DID_OPEN)
+    def did_open(ls: Zeta2Server, params: types.DidOpenTextDocumentParams) -> None:
+        td = params.text_document
+        doc = ls.docs.open(td.uri, td.version, td.text, td.language_id)
+        ls.capture.on_open(doc, ls.relative_path(td.uri))
+
+    @ls.feature(types.TEXT_DOCUMENT_DID_CHANGE)
+    def did_change(ls: Zeta2Server, params: types.DidChangeTextDocumentParams) -> None:
+        uri = params.text_document.uri
+        changes = []
+        for change in params.content_changes:
+            rng = getattr(change, "range", None)
+            if rng is None:
+                changes.append((None, change.text))
+            else:
+                changes.append(((rng.start.line, rng.start.character, rng.end.line, rng.end.character), change.text))
+        try:
+            edits = ls.docs.change(uri, params.text_document.version, changes)
+        except DocumentError as exc:
+            log.error("didChange ignored: %s", exc)
+            ls.status.error(str(exc))
+            return
+        doc = ls.docs.get(uri)
+        ls.capture.on_change(doc, ls.relative_path(uri), edits)
+        if edits:
+            last = edits[-1]
+            ls.cursors[uri] = last.start + len(last.new_text)
+        if uri in ls.prefetch:
+            ls._maybe_prefetch(uri)
+
+    @ls.feature(types.TEXT_DOCUMENT_DID_CLOSE)
+    def did_close(ls: Zeta2Server, params: types.DidCloseTextDocumentParams) -> None:
+        uri = params.text_document.uri
+        ls.docs.close(uri)
+        ls.scheduler.forget(uri)
+        ls.cache.forget_document(uri)
+        ls.capture.on_close(uri)
+        for table in (ls.diagnostics, ls.cursors, ls.prefetch):
+            table.pop(uri, None)
+
+    @ls.feature(COPILOT_INLINE_EDIT)
+    async def copilot_inline_edit(ls: Zeta2Server, params: Any) -> dict[str, Any]:
+        s = await ls.suggest(_get(params, "textDocument", "uri"), _get(params, "textDocument", "version"), _get(params, "position"))
+        return ls.copilot_edits(s)
+
+    @ls.feature(DID_SHOW_INLINE_EDIT)
+    def did_show(ls: Zeta2Server, params: Any) -> None:
+        sid = _get(params, "id") or (_get(params, "item", "command", "arguments") or [None])[0]
+        s = ls.cache.get(sid) if isinstance(sid, str) else None
+        if s is None:
+            log.warning("didShowInlineEdit for unknown suggestion %r", sid)
+            return
+        if not s.shown:
+            s.shown = True
+            ls.capture.on_shown(s, ls.relative_path(s.uri))
+
+    @ls.command(ACCEPT_COMMAND)
+    def accept(ls: Zeta2Server, *args: Any) -> bool:
+        return ls.accepted(args[0] if args else None)
+
+    @ls.feature(PARTIAL_ACCEPT)
+    def partial_accept(ls: Zeta2Server, params: Any) -> None:
+        sid, length = _get(params, "id"), _get(params, "acceptedLength")
+        s = ls.cache.get(sid) if isinstance(sid, str) else None
+        if s is None or isinstance(length, bool) or not isinstance(length, int) or length < 0:
+            log.warning("zeta2/didPartiallyAccept ignored: unknown id %r or bad acceptedLength %r", sid, length)
+            return
+        ls.capture.on_partial(s, min(length, len(s.edit.new_text)))
+
+    @ls.feature(REJECT)
+    def reject(ls: Zeta2Server, params: Any) -> None:
+        sid, reason = _get(params, "id"), _get(params, "reason")
+        s = ls.cache.get(sid) if isinstance(sid, str) else None
+        if s is None:
+            log.warning("zeta2/didReject for unknown suggestion %r", sid)
+            return
+        reason = reason if isinstance(reason, str) and reason else "rejected"
+        ls.rejected.add((s.uri, s.predicted))
+        if len(ls.rejected) > 1024:
+            ls.rejected.pop()
+        ls.cache.discard(s.uri)
+        ls.capture.on_reject(s, reason)
+
+    @ls.feature(CURSOR)
+    def cursor(ls: Zeta2Server, params: Any) -> None:
+        uri = _get(params, "textDocument", "uri")
+        doc = ls.docs._docs.get(uri) if isinstance(uri, str) else None
+        line, character = _get(params, "position", "line"), _get(params, "position", "character")
+        if doc is None or not all(isinstance(v, int) and not isinstance(v, bool) for v in (line, character)):
+            log.warning("zeta2/cursor ignored: document %r not open or bad position", uri)
+            return
+        try:
+            ls.cursors[uri] = doc.offset_at(line, character, ls.docs.encoding)
+        except DocumentError as exc:
+            log.warning("zeta2/cursor ignored: %s", exc)
+
+    @ls.feature(DID_FOCUS)
+    def did_focus(ls: Zeta2Server, params: Any) -> None:
+        uri = _get(params, "textDocument", "uri")
+        if isinstance(uri, str):
+            ls.focused = uri
+
+    @ls.feature(DIAGNOSTICS)
+    def diagnostics(ls: Zeta2Server, params: Any) -> None:
+        uri = _get(params, "textDocument", "uri")
+        items = _get(params, "diagnostics")
+        if not isinstance(uri, str) or not isinstance(items, list):
+            log.warning("zeta2/diagnostics ignored: needs textDocument.uri and a diagnostics list")
+            return
+        ls.diagnostics[uri] = [d for d in items if isinstance(d, dict)][:200]
+
+    @ls.feature(PING)
+    def ping(ls: Zeta2Server, params: Any) -> dict[str, Any]:
+        # Answered in order with everything sent before it: clients and tests use it as a barrier.
+        return {"ok": True, "documents": len(ls.docs), "pending": len(ls.scheduler.pending), "counters": dict(ls.counters)}
+
+    @ls.feature(types.WORKSPACE_DID_CHANGE_CONFIGURATION)
+    def did_change_configuration(ls: Zeta2Server, params: types.DidChangeConfigurationParams) -> None:
+        ls.apply_settings(params.settings)

@@ -1,0 +1,104 @@
+"""The real daemon over LSP without a model: capabilities, status, bad input, configuration."""
+
+from __future__ import annotations
+
+import pytest
+from daemon_client import start_daemon, stop_daemon
+from pygls.exceptions import JsonRpcException
+
+pytestmark = pytest.mark.e2e
+
+
+async def test_initialize_advertises_methods_and_negotiates_utf8(tmp_path):
+    d = await start_daemon(tmp_path, encodings=["utf-8", "utf-16"])
+    try:
+        caps = d.init_result.capabilities
+        assert caps.position_encoding == "utf-8"
+        assert caps.inline_completion_provider is not None
+        assert list(caps.execute_command_provider.commands) == ["zeta2.accept"]
+        assert caps.experimental["zeta2"]["copilotInlineEdit"] is True
+        assert caps.text_document_sync.change == 2  # incremental
+    finally:
+        await stop_daemon(d)
+
+
+async def test_inline_completion_not_advertised_when_disabled(tmp_path):
+    d = await start_daemon(tmp_path, init_options={"inlineCompletion": False})
+    try:
+        caps = d.init_result.capabilities
+        assert caps.inline_completion_provider is None
+        assert caps.position_encoding == "utf-16"
+    finally:
+        await stop_daemon(d)
+
+
+async def test_missing_pack_says_run_bootstrap(tmp_path):
+    d = await start_daemon(tmp_path)
+    try:
+        uri = (tmp_path / "a.py").as_uri()
+        d.open(uri, "x = 1\n")
+        result = await d.inline_edit(uri, 1, 0, 5)
+        assert result == {"edits": []}
+        status = await d.wait_for(lambda: d.status.get("lastError"), what="lastError")
+        assert "zeta2-trainer bootstrap" in status["message"]
+    finally:
+        await stop_daemon(d)
+
+
+async def test_bad_requests_get_errors_and_the_server_keeps_serving(tmp_path):
+    d = await start_daemon(tmp_path)
+    try:
+        uri = (tmp_path / "a.py").as_uri()
+        with pytest.raises(JsonRpcException, match="is not open"):
+            await d.inline_edit(uri, 1, 0, 0)
+        d.open(uri, "x = 1\n")
+        with pytest.raises(JsonRpcException, match="past the end"):
+            await d.inline_edit(uri, 1, 99, 0)
+        with pytest.raises(JsonRpcException, match="must be an integer"):
+            await d.inline_edit(uri, 1, "one", 0)
+        with pytest.raises(JsonRpcException):
+            await d.request("zeta2/noSuchMethod", {})
+        # Malformed JSON-RPC on the wire: not JSON, JSON that is not an object, a request with bad params.
+        stdin = d.client._server.stdin
+        bad_params = b'{"jsonrpc": "2.0", "id": 99999, "method": "textDocument/inlineCompletion", "params": {"textDocument": 5}}'
+        for body in (b"{not json", b"[1, 2]", b'"hello"', bad_params, b'{"jsonrpc": "2.0", "method": "textDocument/didChange", "params": 7}'):
+            stdin.write(b"Content-Length: %d\r\n\r\n%s" % (len(body), body))
+        await stdin.drain()
+        pong = await d.request("zeta2/ping", {})
+        assert pong["ok"] is True and pong["documents"] == 1
+    finally:
+        await stop_daemon(d)
+
+
+async def test_invalid_settings_fall_back_and_the_client_is_told(tmp_path):
+    d = await start_daemon(tmp_path, init_options={"debounceMs": -5, "aggressiveness": "wild", "bogus": 1})
+    try:
+        await d.wait_for(lambda: len(d.messages) >= 3, what="three showMessage notifications")
+        text = "\n".join(m.message for m in d.messages)
+        assert "'debounceMs' = -5 is invalid (must be from 0 to 5000); using the default 300" in text
+        assert "'aggressiveness' = 'wild' is invalid (must be one of low, medium, high)" in text
+        assert "'bogus' = 1 is invalid (unknown setting)" in text
+        from lsprotocol import types
+
+        d.client.workspace_did_change_configuration(
+            types.DidChangeConfigurationParams(settings={"zeta2": {"capture": {"enabled": "yes"}}})
+        )
+        await d.wait_for(lambda: len(d.messages) >= 4, what="a fourth showMessage")
+        assert "'capture.enabled' = 'yes' is invalid (must be true or false)" in d.messages[-1].message
+    finally:
+        await stop_daemon(d)
+
+
+async def test_huge_and_binary_documents_get_no_suggestion_with_a_reason(tmp_path):
+    d = await start_daemon(tmp_path)
+    try:
+        big = (tmp_path / "big.py").as_uri()
+        d.open(big, "x = 1\n" * (10 * 1024 * 1024 // 6))
+        assert await d.inline_edit(big, 1, 5, 0) == {"edits": []}
+        await d.wait_for(lambda: "too large" in (d.status.get("lastError") or {}).get("message", ""), what="too large")
+        binary = (tmp_path / "blob.py").as_uri()
+        d.open(binary, "abc\x00\x01\x02" * 100)
+        assert await d.inline_edit(binary, 1, 0, 3) == {"edits": []}
+        await d.wait_for(lambda: "binary" in (d.status.get("lastError") or {}).get("message", ""), what="binary")
+    finally:
+        await stop_daemon(d)
