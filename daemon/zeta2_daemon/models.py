@@ -72,17 +72,13 @@ class ModelSlot:
             raise PackMissing(bootstrap_hint(self.pack_dir))
         from .predictor import Predictor
 
-        kwargs = {} if self.device == "auto" else {"device": self.device}
-        try:
-            predictor = Predictor(self.pack_dir, **kwargs)
-        except TypeError:
-            predictor = Predictor(self.pack_dir)
+        predictor = Predictor(self.pack_dir, device=self.device)
         self.predictor = predictor
-        self.info = describe(predictor, self.variant)
+        self.info = {"model": predictor.model_name, "device": predictor.device, "trained": predictor.pack.trained}
         self.load_error = ""
         return predictor
 
-    def predict(self, example: Any, deadline_s: float) -> Outcome:
+    def predict(self, example: Any, deadline_s: float, document: str | None = None) -> Outcome:
         """Runs on the worker thread. Never raises."""
         started = time.perf_counter()
         try:
@@ -93,54 +89,25 @@ class ModelSlot:
             return Outcome(None, self.load_error, model=self.variant.label)
         load_ms = (time.perf_counter() - started) * 1000
         try:
-            result = predictor.predict(example, deadline=time.monotonic() + deadline_s)
+            result = predictor.predict(example, deadline=time.perf_counter() + deadline_s, document=document)
         except Exception as exc:
             # The session may be unusable after an onnxruntime error or a deleted pack: reload next time.
             self.predictor = None
             reason = f"prediction failed ({type(exc).__name__}: {exc})"
             if not self.pack_dir.exists():
-                reason = f"pack {self.pack_dir} was deleted; {bootstrap_hint(None)}"
+                reason = f"pack {self.pack_dir} was deleted while running; {bootstrap_hint(None)}"
             log.error("%s", reason)
             return Outcome(None, reason, model=self.variant.label)
-        return outcome_from(result, example, load_ms, self.info.get("model") or self.variant.label)
-
-
-def describe(predictor: Any, variant: Variant) -> dict[str, Any]:
-    """Status fields of a loaded predictor (name, device, trained) from what the runtime exposes."""
-    manifest = getattr(predictor, "manifest", None) or getattr(getattr(predictor, "pack", None), "manifest", None)
-    name = variant.label
-    trained = None
-    if manifest is not None:
-        get = manifest.get if isinstance(manifest, dict) else lambda k, d=None: getattr(manifest, k, d)
-        name = get("name", None) or name
-        trained = get("trained", None)
-        if trained is None:
-            made = get("made_by", None) or get("provenance", None)
-            if isinstance(made, dict) and "trained" in made:
-                trained = made["trained"]
-    device = getattr(predictor, "device", None)
-    return {"model": name, "device": device, "trained": trained}
-
-
-def outcome_from(result: Any, example: Any, load_ms: float, model: str) -> Outcome:
-    """The runtime's result as an Outcome: the full predicted text, or why there is none."""
-    timing = dict(getattr(result, "timing_ms", None) or getattr(result, "timing", None) or {})
-    if not isinstance(timing, dict):
-        timing = {k: float(v) for k, v in vars(timing).items() if isinstance(v, (int, float))}
-    if load_ms > 1:
-        timing["load"] = load_ms
-    if getattr(result, "timed_out", False):
-        return Outcome(None, "deadline passed", timing, model)
-    edit = getattr(result, "edit", result)
-    error = getattr(result, "error", None)
-    if error:
-        return Outcome(None, f"model output did not parse: {error}", timing, model)
-    predicted = getattr(edit, "predicted", None)
-    if predicted is None:
-        if edit is None:
-            return Outcome(None, "deadline passed", timing, model)
-        return Outcome(None, f"model output did not parse: {edit}", timing, model)
-    return Outcome(predicted, "", timing, model)
+        timing = {k.removesuffix("_ms"): v for k, v in result.timings.to_json().items()}
+        if load_ms > 1:
+            timing["load"] = round(load_ms, 3)
+        timing["tokens_per_forward"] = round(result.tokens_per_forward, 3)
+        timing["prefix_reused"] = result.prefix_tokens_reused
+        model = self.info.get("model") or self.variant.label
+        if result.predicted is None:
+            reason = "deadline passed" if result.timed_out else f"no edit: {result.error}"
+            return Outcome(None, reason, timing, model)
+        return Outcome(result.predicted, "", timing, model)
 
 
 class Models:

@@ -47,6 +47,7 @@ class Ticket:
     key: str
     number: int
     cancelled: bool = False
+    started: bool = False
     reason: str = ""
     _wake: asyncio.Event | None = field(default=None, repr=False)
 
@@ -58,7 +59,7 @@ class Ticket:
 
 
 class PendingRequests:
-    """At most `per_key` tickets per key and `total` overall; adding one beyond cancels the oldest."""
+    """At most `per_key` tickets per key and `total` overall; adding one beyond cancels the oldest waiting one."""
 
     def __init__(self, per_key: int = 2, total: int = 16):
         self.per_key = per_key
@@ -75,8 +76,10 @@ class PendingRequests:
         self._all[ticket.number] = ticket
         displaced = []
         while len(queue) > self.per_key:
-            displaced.append(queue[0])
-            self.remove(queue[0])
+            # A newer request replaces the oldest one still *waiting*; a started one is about to answer.
+            victim = next((t for t in queue[:-1] if not t.started), queue[0])
+            displaced.append(victim)
+            self.remove(victim)
         while len(self._all) > self.total:
             oldest = next(iter(self._all.values()))
             displaced.append(oldest)
@@ -137,6 +140,7 @@ class Scheduler:
                     except TimeoutError:
                         pass
             if not ticket.cancelled:
+                ticket.started = True
                 self.debouncer.mark_started(key)
         except BaseException:
             self.pending.remove(ticket)
