@@ -46,25 +46,27 @@ def units(segment: str, encoding: str = "utf-16") -> int:
     raise AssertionError("unreachable")
 
 
-def _code_points_in(segment: str, count: int, encoding: str) -> tuple[int, bool]:
-    """Code points of `segment` covered by its first `count` units: (code points, split a character?).
+def _code_points_in(segment: str, count: int, encoding: str) -> tuple[int, int, bool]:
+    """Code points of `segment` covered by its first `count` units, as
+    (code points, units in the whole segment, whether `count` ends inside a character).
 
-    `count` must be within 0..units(segment). A count that ends inside a character (half a
+    A count past the segment's end covers all of it; one that ends inside a character (half a
     surrogate pair, part of a UTF-8 sequence) rounds down to the start of that character.
     """
     if encoding == "utf-32" or segment.isascii():
-        return count, False
-    if encoding == "utf-16":
-        data = segment.encode("utf-16-le")
-        prefix = data[: 2 * count]
-        split = count * 2 < len(data) and 0xDC <= data[2 * count + 1] <= 0xDF  # next unit is a low surrogate
-        if split:
-            prefix = prefix[:-2]
-        return len(prefix.decode("utf-16-le")), split
-    data = segment.encode("utf-8")
-    split = count < len(data) and (data[count] & 0xC0) == 0x80  # next byte continues a character
+        return min(count, len(segment)), len(segment), False
+    codec, width = ("utf-16-le", 2) if encoding == "utf-16" else ("utf-8", 1)
+    data = segment.encode(codec)  # encoded once: this is the per-line cost of a conversion
+    end = count * width
+    if end >= len(data):
+        return len(segment), len(data) // width, False
+    if width == 2:
+        split = 0xDC <= data[end + 1] <= 0xDF  # the next unit is a low surrogate
+        prefix = data[: end - 2] if split else data[:end]
+        return len(prefix.decode(codec)), len(data) // 2, split
+    split = (data[end] & 0xC0) == 0x80  # the next byte continues a character
     # errors="ignore" drops the unfinished trailing sequence, which is the round-down we want.
-    return len(data[:count].decode("utf-8", errors="ignore")), split
+    return len(data[:end].decode(codec, errors="ignore")), len(data), split
 
 
 class LineIndex:
@@ -137,16 +139,12 @@ class LineIndex:
                 f"({len(self._starts) - 1})"
             )
         start, end = self._starts[line], self._ends[line]
-        segment = self.text[start:end]
-        length = units(segment, encoding)
-        if character > length:
-            if clamp:
-                return end
+        points, length, split = _code_points_in(self.text[start:end], character, encoding)
+        if character > length and not clamp:
             raise PositionError(
                 f"position line {line}, character {character}: line {line} is only {length} "
                 f"{encoding} units long"
             )
-        points, split = _code_points_in(segment, character, encoding)
         if split and not clamp:
             raise PositionError(
                 f"position line {line}, character {character}: {encoding} unit {character} falls "
@@ -169,7 +167,7 @@ class LineIndex:
         line = bisect_right(byte_starts, byte_offset) - 1
         start = self._starts[line]
         following = self._starts[line + 1] if line + 1 < len(self._starts) else len(self.text)
-        points, _ = _code_points_in(self.text[start:following], byte_offset - byte_starts[line], "utf-8")
+        points, _, _ = _code_points_in(self.text[start:following], byte_offset - byte_starts[line], "utf-8")
         return start + points
 
     def _line_byte_starts(self) -> list[int]:
