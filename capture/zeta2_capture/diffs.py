@@ -441,9 +441,9 @@ def _compact(
                     slide_up(g)
                     previous_group(other_changed, go)
             elif indent_heuristic:
-                shift = max(earliest_end, g[1] - size - 1, g[1] - 100)
+                lowest = max(earliest_end, g[1] - size - 1, g[1] - 100)
                 best_shift, best = -1, (0, 0)
-                for shift in range(shift, g[1] + 1):
+                for shift in range(lowest, g[1] + 1):
                     e1, p1 = _split_score(lines, shift)
                     e2, p2 = _split_score(lines, shift - size)
                     score = (e1 + e2, p1 + p2)
