@@ -68,9 +68,11 @@ def _range(start: int, length: int) -> str:
 
 def split_lines(text: str) -> list[str]:
     """The lines of `text` with their terminators; only "\\n" ends a line, as in git."""
-    return text.splitlines(keepends=True) if "\r" not in text and not _OTHER_BREAKS.search(text) else [
-        m.group() for m in _GIT_LINE.finditer(text)
-    ]
+    return (
+        text.splitlines(keepends=True)
+        if "\r" not in text and not _OTHER_BREAKS.search(text)
+        else [m.group() for m in _GIT_LINE.finditer(text)]
+    )
 
 
 # str.splitlines also breaks on \r, \v, \f, \x1c-\x1e, \x85, \u2028, \u2029; git breaks only on \n.
@@ -254,8 +256,12 @@ def _split(a, b, off1, lim1, off2, lim2, kvdf, kvdb, base, need_min, mxcost):
                 i1 = kvdf[base + d]
                 i2 = i1 - d
                 v = (i1 - off1) + (i2 - off2) - dd
-                if (v > _K_HEUR * ec and v > best and off1 + _SNAKE_CNT <= i1 < lim1
-                        and off2 + _SNAKE_CNT <= i2 < lim2):
+                if (
+                    v > _K_HEUR * ec
+                    and v > best
+                    and off1 + _SNAKE_CNT <= i1 < lim1
+                    and off2 + _SNAKE_CNT <= i2 < lim2
+                ):
                     k = 1
                     while a[i1 - k] == b[i2 - k]:
                         if k == _SNAKE_CNT:
@@ -270,8 +276,12 @@ def _split(a, b, off1, lim1, off2, lim2, kvdf, kvdb, base, need_min, mxcost):
                 i1 = kvdb[base + d]
                 i2 = i1 - d
                 v = (lim1 - i1) + (lim2 - i2) - dd
-                if (v > _K_HEUR * ec and v > best and off1 < i1 <= lim1 - _SNAKE_CNT
-                        and off2 < i2 <= lim2 - _SNAKE_CNT):
+                if (
+                    v > _K_HEUR * ec
+                    and v > best
+                    and off1 < i1 <= lim1 - _SNAKE_CNT
+                    and off2 < i2 <= lim2 - _SNAKE_CNT
+                ):
                     k = 0
                     while a[i1 + k] == b[i2 + k]:
                         if k == _SNAKE_CNT - 1:
@@ -516,7 +526,10 @@ def diff_hunks(old: str, new: str, context: int = 3, *, indent_heuristic: bool =
     k = 0
     while k < len(script):
         last = k
-        while last + 1 < len(script) and script[last + 1][0] - (script[last][0] + script[last][2]) <= 2 * context:
+        while (
+            last + 1 < len(script)
+            and script[last + 1][0] - (script[last][0] + script[last][2]) <= 2 * context
+        ):
             last += 1
         first_i1, first_i2 = script[k][0], script[k][1]
         end_i1 = script[last][0] + script[last][2]
@@ -596,9 +609,23 @@ def parse_diff(diff: str) -> list[Hunk]:
         row = rows[i]
         if not row.startswith("@@"):
             if hunks and row.startswith("--- "):
-                raise DiffError(f"diff line {i + 1}: a second file's header; only one-file diffs are supported")
-            if hunks or not row.startswith(("--- ", "+++ ", "diff ", "index ", "new file", "deleted file",
-                                            "old mode", "new mode", "similarity", "rename ")):
+                raise DiffError(
+                    f"diff line {i + 1}: a second file's header; only one-file diffs are supported"
+                )
+            if hunks or not row.startswith(
+                (
+                    "--- ",
+                    "+++ ",
+                    "diff ",
+                    "index ",
+                    "new file",
+                    "deleted file",
+                    "old mode",
+                    "new mode",
+                    "similarity",
+                    "rename ",
+                )
+            ):
                 raise DiffError(f"diff line {i + 1}: expected a hunk header '@@ -l,s +l,s @@', found {row!r}")
             i += 1
             continue
@@ -628,7 +655,9 @@ def parse_diff(diff: str) -> list[Hunk]:
                 if op != "-":
                     new_left -= 1
                 if old_left < 0 or new_left < 0:
-                    raise DiffError(f"hunk {number} ({row}): diff line {i + 1}: more lines than the header counts")
+                    raise DiffError(
+                        f"hunk {number} ({row}): diff line {i + 1}: more lines than the header counts"
+                    )
                 lines.append(body + "\n")
             else:
                 raise DiffError(
@@ -656,9 +685,13 @@ def apply_hunks(text: str, hunks: list[Hunk]) -> str:
         where = f"hunk {number} ({hunk.header()})"
         start = hunk.old_start - 1 if hunk.old_len else hunk.old_start
         if start < at:
-            raise DiffError(f"{where}: starts at old line {hunk.old_start}, before the end of the previous hunk")
+            raise DiffError(
+                f"{where}: starts at old line {hunk.old_start}, before the end of the previous hunk"
+            )
         if start > len(lines):
-            raise DiffError(f"{where}: starts at old line {hunk.old_start}, past the end of the text ({len(lines)} lines)")
+            raise DiffError(
+                f"{where}: starts at old line {hunk.old_start}, past the end of the text ({len(lines)} lines)"
+            )
         expected_new = start + shift + (1 if hunk.new_len else 0)
         if hunk.new_start != expected_new:
             raise DiffError(f"{where}: new start should be {expected_new} given the hunks before it")

@@ -10,6 +10,7 @@ heuristic off (the shared data was written that way, see the module docstring);
 from __future__ import annotations
 
 import json
+import os
 import random
 import re
 import subprocess
@@ -33,6 +34,9 @@ from zeta2_capture.diffs import (
 )
 
 PATH = "pkg/mod.py"
+# The user's and the system's git config must not change what git prints (diff.suppressBlankEmpty,
+# diff.interHunkContext, diff.noprefix, ...): run git on its built-in defaults.
+GIT_ENV = {**os.environ, "GIT_CONFIG_GLOBAL": os.devnull, "GIT_CONFIG_NOSYSTEM": "1"}
 
 
 def git_diff(tmp: Path, old: str, new: str, *, indent_heuristic: bool) -> str:
@@ -41,9 +45,26 @@ def git_diff(tmp: Path, old: str, new: str, *, indent_heuristic: bool) -> str:
     (tmp / "new").write_bytes(new.encode())
     heuristic = "true" if indent_heuristic else "false"
     result = subprocess.run(
-        ["git", "-c", "diff.algorithm=myers", "-c", f"diff.indentHeuristic={heuristic}", "-c", "core.autocrlf=false",
-         "diff", "--no-index", "--no-color", "--no-ext-diff", "-U3", "old", "new"],
-        cwd=tmp, capture_output=True, check=False,
+        [
+            "git",
+            "-c",
+            "diff.algorithm=myers",
+            "-c",
+            f"diff.indentHeuristic={heuristic}",
+            "-c",
+            "core.autocrlf=false",
+            "diff",
+            "--no-index",
+            "--no-color",
+            "--no-ext-diff",
+            "-U3",
+            "old",
+            "new",
+        ],
+        cwd=tmp,
+        capture_output=True,
+        check=False,
+        env=GIT_ENV,
     )
     assert result.returncode in (0, 1), result.stderr
     out = []
@@ -62,20 +83,38 @@ def git_diff(tmp: Path, old: str, new: str, *, indent_heuristic: bool) -> str:
 
 def git_apply(tmp: Path, old: str, diff: str) -> str:
     """The text `git apply` makes of `old` with `diff` (strict: no fuzz, exact whitespace)."""
-    subprocess.run(["git", "init", "-q", str(tmp / "repo")], check=True)
+    subprocess.run(["git", "init", "-q", str(tmp / "repo")], check=True, env=GIT_ENV)
     target = tmp / "repo" / PATH
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_bytes(old.encode())
     (tmp / "change.diff").write_bytes(diff.encode())
-    subprocess.run(["git", "apply", "--whitespace=nowarn", str(tmp / "change.diff")], cwd=tmp / "repo", check=True,
-                   capture_output=True)
+    subprocess.run(
+        ["git", "apply", "--whitespace=nowarn", str(tmp / "change.diff")],
+        cwd=tmp / "repo",
+        check=True,
+        capture_output=True,
+        env=GIT_ENV,
+    )
     return target.read_bytes().decode()
 
 
 # Lines chosen so that Myers has ties to break and the sliders have somewhere to go: repeats, blank
 # lines, indentation (spaces and tabs), braces, CRLF endings and non-ASCII text.
-LINE_POOL = ["a\n", "b\n", "\n", "    c\n", "\tx\n", "}\n", "    a\n", "a\r\n", "\r\n", "    }\n", "def f():\n",
-             "é😀\n", "  \n"]
+LINE_POOL = [
+    "a\n",
+    "b\n",
+    "\n",
+    "    c\n",
+    "\tx\n",
+    "}\n",
+    "    a\n",
+    "a\r\n",
+    "\r\n",
+    "    }\n",
+    "def f():\n",
+    "é😀\n",
+    "  \n",
+]
 
 lines_st = st.lists(st.sampled_from(LINE_POOL), max_size=24)
 
@@ -107,7 +146,9 @@ def test_make_diff_is_byte_identical_to_git(tmp_path: Path, pair: tuple[str, str
         assert ours == ""
         return
     assert ours == git_diff(tmp_path, old, new, indent_heuristic=False)
-    assert make_diff(old, new, PATH, indent_heuristic=True) == git_diff(tmp_path, old, new, indent_heuristic=True)
+    assert make_diff(old, new, PATH, indent_heuristic=True) == git_diff(
+        tmp_path, old, new, indent_heuristic=True
+    )
     assert apply_diff(old, ours) == new
     assert apply_diff(new, reverse_diff(ours)) == old
 
@@ -131,10 +172,13 @@ def test_large_files_take_xdiff_cost_cutoffs_like_git(tmp_path: Path) -> None:
     new = [line if rng.random() > 0.3 else rng.choice(words) for line in old]
     new[1000:1000] = ["moved\n"] * 40
     old_text, new_text = "".join(old), "".join(new)
-    assert make_diff(old_text, new_text, PATH) == git_diff(tmp_path, old_text, new_text, indent_heuristic=False)
+    assert make_diff(old_text, new_text, PATH) == git_diff(
+        tmp_path, old_text, new_text, indent_heuristic=False
+    )
     assert apply_diff(old_text, make_diff(old_text, new_text, PATH)) == new_text
 
 
+@pytest.mark.slow
 def test_huge_files_take_xdiff_snake_heuristic_like_git(tmp_path: Path) -> None:
     # Above ~33k lines a side, xdiff's cost limit rises past 256 and its "good snake" heuristic
     # (min_lo/min_hi splits) decides instead; 40k lines with 1,000 swapped 40-line blocks reach it.
@@ -146,7 +190,9 @@ def test_huge_files_take_xdiff_snake_heuristic_like_git(tmp_path: Path) -> None:
         if rng.random() < 0.7:
             blocks[k], blocks[k + 1] = blocks[k + 1], blocks[k]
     old_text, new_text = "".join(old), "".join(line for block in blocks for line in block)
-    assert make_diff(old_text, new_text, PATH) == git_diff(tmp_path, old_text, new_text, indent_heuristic=False)
+    assert make_diff(old_text, new_text, PATH) == git_diff(
+        tmp_path, old_text, new_text, indent_heuristic=False
+    )
 
 
 def test_hand_checked_headers() -> None:
@@ -237,10 +283,15 @@ def test_apply_is_strict_about_positions_and_order() -> None:
     swapped = hunks[0].split("@@ -1,")[0] + "@@ -12" + hunks[1] + "@@ -1," + hunks[0].split("@@ -1,")[1]
     with pytest.raises(DiffError) as error:
         apply_diff(text, swapped)
-    assert str(error.value) == "hunk 2 (@@ -1,6 +1,6 @@): starts at old line 1, before the end of the previous hunk"
+    assert (
+        str(error.value)
+        == "hunk 2 (@@ -1,6 +1,6 @@): starts at old line 1, before the end of the previous hunk"
+    )
     with pytest.raises(DiffError) as error:
         apply_diff("a\n", "--- a/f\n+++ b/f\n@@ -5,0 +6 @@\n+z\n")
-    assert str(error.value) == "hunk 1 (@@ -5,0 +6 @@): starts at old line 5, past the end of the text (1 lines)"
+    assert (
+        str(error.value) == "hunk 1 (@@ -5,0 +6 @@): starts at old line 5, past the end of the text (1 lines)"
+    )
 
 
 def test_parse_errors_name_the_line() -> None:
@@ -302,12 +353,14 @@ def _check_events(path: Path) -> tuple[int, list[str]]:
             example = json.loads(line)
             states = _event_states(example)
             text = states[0]
-            for event, after in zip(example["events"], states[1:]):
+            for event, after in zip(example["events"], states[1:], strict=True):
                 text = apply_diff(text, event["diff"])
                 assert text == after, example["id"]
                 checked += 1
             assert text == example["before"], example["id"]
-            for event, (prior, after) in zip(example["events"], zip(states, states[1:])):
+            for event, (prior, after) in zip(
+                example["events"], zip(states, states[1:], strict=False), strict=True
+            ):
                 if make_diff(prior, after, event["path"]) != event["diff"]:
                     differing.append(example["id"])
     return checked, differing
@@ -328,6 +381,7 @@ TRAIN_BLOCK_EVENTS = {
 }
 
 
+@pytest.mark.slow
 def test_every_train_event_reverses_reapplies_and_all_but_three_are_reproduced(train_jsonl: Path) -> None:
     checked, differing = _check_events(train_jsonl)
     assert checked == 6112

@@ -42,7 +42,9 @@ def reference_units(char: str, encoding: str) -> int:
 
 def reference_position(text: str, offset: int, encoding: str) -> tuple[int, int]:
     for line, (start, end) in enumerate(reference_lines(text)):
-        following = reference_lines(text)[line + 1][0] if line + 1 < len(reference_lines(text)) else len(text) + 1
+        following = (
+            reference_lines(text)[line + 1][0] if line + 1 < len(reference_lines(text)) else len(text) + 1
+        )
         if start <= offset < following:
             return line, sum(reference_units(c, encoding) for c in text[start : min(offset, end)])
     raise AssertionError("offset outside text")
@@ -137,8 +139,14 @@ def test_empty_text_and_trailing_newline() -> None:
 def test_errors_name_what_is_wrong() -> None:
     index = LineIndex("ab\ncd")
     cases = [
-        (lambda: index.offset(5, 0, clamp=False), "position line 5, character 0: line 5 is past the last line (1)"),
-        (lambda: index.offset(0, 3, clamp=False), "position line 0, character 3: line 0 is only 2 utf-16 units long"),
+        (
+            lambda: index.offset(5, 0, clamp=False),
+            "position line 5, character 0: line 5 is past the last line (1)",
+        ),
+        (
+            lambda: index.offset(0, 3, clamp=False),
+            "position line 0, character 3: line 0 is only 2 utf-16 units long",
+        ),
         (lambda: index.offset(-1, 0), "position line -1, character 0 is negative"),
         (lambda: index.position(6), "offset 6 is outside the text (0..5 code points)"),
         (lambda: index.from_utf8(9), "byte offset 9 is outside the text (0..5 bytes)"),
