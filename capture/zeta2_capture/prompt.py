@@ -221,7 +221,7 @@ class Renderer:
         if missing:
             if len(cache) + len(missing) > LINE_CACHE_SIZE:
                 cache.clear()
-            for line, encoding in zip(missing, self.tokenizer.encode_batch(missing, add_special_tokens=False)):
+            for line, encoding in zip(missing, self.tokenizer.encode_batch(missing, add_special_tokens=False), strict=True):
                 cache[line] = len(encoding.ids)
         return [cache[line] for line in lines]
 
@@ -260,7 +260,7 @@ class Renderer:
 
         # Every section starts with a special token, where the tokenizer splits its input anyway, so the
         # concatenated ids of the sections are exactly the ids of the whole prompt.
-        texts = dict(zip(SECTIONS, (related, file_context, history, diagnostics, region, tm.answer)))
+        texts = dict(zip(SECTIONS, (related, file_context, history, diagnostics, region, tm.answer), strict=True))
         ids_by_section = {name: self.encode(text) for name, text in texts.items()}
         total = sum(len(ids) for ids in ids_by_section.values())
         # Per-line counts only plan the file context; the real count decides. Trim until it fits.
@@ -434,7 +434,6 @@ class Renderer:
         while suffix < limit - prefix and old[-1 - suffix] == new[-1 - suffix]:
             suffix += 1
         old_end = len(old) - suffix
-        tm = self.token_map
         if before == expected:
             k = layout.cursor_marker()
             return self._target(k, "", k)

@@ -121,7 +121,7 @@ def test_change_outside_the_region_is_reported_not_truncated(renderer):
 def test_region_blocks_are_6_to_16_lines(renderer):
     before = "".join(f"line_{i} = {i}\n" for i in range(300))
     layout = renderer.render_prompt(make_example(before, before.index("line_150"))).layout
-    sizes = [b - a for a, b in zip(layout.block_lines, layout.block_lines[1:])]
+    sizes = [b - a for a, b in zip(layout.block_lines, layout.block_lines[1:], strict=False)]
     assert len(sizes) >= 2
     assert all(6 <= s <= MAX_BLOCK_LINES for s in sizes), sizes
     assert layout.start <= layout.cursor <= layout.end
