@@ -25,6 +25,7 @@ from zeta2_capture.diffs import (
     Hunk,
     apply_diff,
     changed_range,
+    format_diff,
     line_changed_range,
     make_diff,
     parse_diff,
@@ -114,6 +115,8 @@ LINE_POOL = [
     "def f():\n",
     "é😀\n",
     "  \n",
+    "a\rb\n",  # a lone \r and a Unicode line separator are inside a line for git
+    "x\u2028y\n",
 ]
 
 lines_st = st.lists(st.sampled_from(LINE_POOL), max_size=24)
@@ -151,6 +154,7 @@ def test_make_diff_is_byte_identical_to_git(tmp_path: Path, pair: tuple[str, str
     )
     assert apply_diff(old, ours) == new
     assert apply_diff(new, reverse_diff(ours)) == old
+    assert format_diff(parse_diff(ours), PATH) == ours
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
