@@ -10,3 +10,7 @@ vim.o.lines = 40
 vim.o.columns = 120
 vim.o.signcolumn = "yes"
 vim.lsp.log.set_level(os.getenv("ZETA2_TEST_LSP_LOG") and "debug" or "warn")
+-- Typed keys must give exactly the text a session expects: no automatic indenting.
+vim.cmd("filetype indent off")
+vim.o.autoindent = false
+vim.o.smartindent = false

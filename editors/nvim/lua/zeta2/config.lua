@@ -108,7 +108,8 @@ end
 -- what was given and what is expected.
 local function check(opts, defaults, prefix)
   if type(opts) ~= "table" then
-    return string.format("zeta2.setup: %s must be a table, got %s", prefix == "" and "opts" or prefix:sub(1, -2), describe(opts))
+    local what = prefix == "" and "opts" or string.format("option '%s'", prefix:sub(1, -2))
+    return string.format("zeta2.setup: %s must be a table, got %s", what, describe(opts))
   end
   local names = vim.tbl_keys(opts)
   table.sort(names, function(a, b) return tostring(a) < tostring(b) end)

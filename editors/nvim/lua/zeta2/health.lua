@@ -47,16 +47,21 @@ function M.check()
     if not st then
       health.warn("no zeta2/status received from the daemon yet")
     else
-      if st.model then
+      local err = type(st.lastError) == "table" and st.lastError.message or nil
+      if st.model and st.device then
         local trained = st.trained == false and " (untrained default pack: expect few suggestions)" or ""
         health.ok(string.format("model pack: %s%s", tostring(st.model), trained))
+        health.ok("device: " .. tostring(st.device))
       else
-        health.error("no model pack loaded", { "build the default pack: zeta2-trainer bootstrap" })
+        health.error(
+          string.format("model pack %s not loaded%s", tostring(st.model or "(none)"), err and (": " .. err) or ""),
+          { "build the default pack with `zeta2-trainer bootstrap`, or pass --model PACK_DIR in cmd" }
+        )
+        err = nil -- already said
       end
-      health.ok("device: " .. tostring(st.device))
       health.info("capture: " .. (st.capture and "on" or "off"))
-      if type(st.lastError) == "table" and st.lastError.message then
-        health.warn("last error: " .. tostring(st.lastError.message))
+      if err then
+        health.warn("last error: " .. err)
       end
     end
   end
