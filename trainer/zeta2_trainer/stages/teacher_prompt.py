@@ -237,14 +237,18 @@ def word_diff(old: str, new: str, context_lines: int = 2) -> str:
         if j2 > j1:
             out.append("{+" + "".join(b[j1:j2]) + "+}")
     lines = "".join(out).split("\n")
+    if lines and lines[-1] == "":
+        lines.pop()
     changed = [i for i, line in enumerate(lines) if "[-" in line or "{+" in line or "-]" in line or "+}" in line]
     if not changed:
         return "(no change)"
     keep = sorted({j for i in changed for j in range(max(0, i - context_lines), min(len(lines), i + context_lines + 1))})
-    shown, last = [], -2
+    shown, last = [], -1
     for i in keep:
         if i != last + 1:
             shown.append("…")
         shown.append(lines[i])
         last = i
+    if last < len(lines) - 1:
+        shown.append("…")
     return "\n".join(shown)
