@@ -73,7 +73,9 @@ class ScenarioFailed(AssertionError):
 def run_scenario(nvim_bin, tmp_path):
     """run_scenario(name, env={...}, cwd=...) -> the observations the scenario returned."""
 
-    def run(name: str, env: dict[str, str] | None = None, cwd: Path | None = None, timeout: float = 90) -> ScenarioResult:
+    def run(
+        name: str, env: dict[str, str] | None = None, cwd: Path | None = None, timeout: float = 90
+    ) -> ScenarioResult:
         result_file = tmp_path / f"{name}.result.json"
         full_env = dict(os.environ)
         full_env.update(
@@ -90,7 +92,13 @@ def run_scenario(nvim_bin, tmp_path):
             "-c", f"lua require('harness').run({json.dumps(str(script))})",
         ]  # fmt: skip
         proc = subprocess.run(
-            cmd, cwd=cwd or tmp_path, env=full_env, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=timeout
+            cmd,
+            cwd=cwd or tmp_path,
+            env=full_env,
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
         )
         if not result_file.exists():
             raise ScenarioFailed(
@@ -100,7 +108,8 @@ def run_scenario(nvim_bin, tmp_path):
         if not payload.get("ok"):
             raise ScenarioFailed(
                 f"scenario {name} failed: {payload.get('error')}\n"
-                f"marks: {payload.get('marks')}\ntext: {payload.get('text')!r}\nplugin log:\n" + "\n".join(payload.get("log", []))
+                f"marks: {payload.get('marks')}\ntext: {payload.get('text')!r}\nplugin log:\n"
+                + "\n".join(payload.get("log", []))
             )
         return ScenarioResult(payload["result"], payload.get("log", []))
 

@@ -55,7 +55,10 @@ def typing_keys(session: dict) -> str:
         text = text[: _offset(lines, *s)] + edit["text"] + text[_offset(lines, *e) :]
         typed_lines = edit["text"].split("\n")
         if edit["text"]:
-            insert_at = (s[0] + len(typed_lines) - 1, (s[1] if len(typed_lines) == 1 else 0) + len(typed_lines[-1]))
+            insert_at = (
+                s[0] + len(typed_lines) - 1,
+                (s[1] if len(typed_lines) == 1 else 0) + len(typed_lines[-1]),
+            )
     assert text == session["final"], f"{session['name']}: replaying the edits does not give `final`"
     if insert_at is None:
         c = session["cursor"]

@@ -49,7 +49,9 @@ def daemon_cmd(log_file: Path, *args: str) -> list[str]:
 
 def test_status_health_commands_and_forwarding_without_a_pack(run_scenario, tmp_path):
     ws = tmp_path / "ws"
-    file = make_workspace(ws, "src/point.py", "class Point:\n    def __init__(self, x, y):\n        self.x = q\n")
+    file = make_workspace(
+        ws, "src/point.py", "class Point:\n    def __init__(self, x, y):\n        self.x = q\n"
+    )
     log = tmp_path / "daemon.log"
     env = {
         "ZETA2_TEST_CMD": json.dumps(daemon_cmd(log)),
@@ -64,11 +66,18 @@ def test_status_health_commands_and_forwarding_without_a_pack(run_scenario, tmp_
     assert "zeta2-trainer bootstrap" in out["first_status"]["lastError"]["message"]
     health = out["health"]
     assert "OK Neovim 0.11" in health
-    assert f"OK daemon executable found: {sys.executable}" in health or "OK daemon executable found: " in health
+    assert (
+        f"OK daemon executable found: {sys.executable}" in health or "OK daemon executable found: " in health
+    )
     assert f"OK daemon running (client 1) in {ws}" in health
-    assert f"ERROR model pack no-default-pack not loaded: no model pack at {pack}: run `zeta2-trainer bootstrap`" in health
+    assert (
+        f"ERROR model pack no-default-pack not loaded: no model pack at {pack}: run `zeta2-trainer bootstrap`"
+        in health
+    )
     assert "capture: off" in health
-    assert out["status_note"].startswith("zeta2: suggestions enabled\ndaemon: client 1, model no-default-pack, device ?, capture off")
+    assert out["status_note"].startswith(
+        "zeta2: suggestions enabled\ndaemon: client 1, model no-default-pack, device ?, capture off"
+    )
     assert out["bogus_note"] == (
         "zeta2: unknown command ':Zeta2 bogus'; usage: :Zeta2 status | enable | disable | capture on | capture off | log"
     )
@@ -92,7 +101,11 @@ def test_status_health_commands_and_forwarding_without_a_pack(run_scenario, tmp_
     }
 
     # What reached the daemon (its own debug log of received notifications), in order.
-    received = [line.split("Notification '")[1].split("'")[0] for line in log.read_text().splitlines() if "Notification '" in line]
+    received = [
+        line.split("Notification '")[1].split("'")[0]
+        for line in log.read_text().splitlines()
+        if "Notification '" in line
+    ]
     assert received[:2] == ["initialized", "textDocument/didOpen"]
     assert "textDocument/didFocus" in received
     assert received.count("workspace/didChangeConfiguration") == 2  # capture on, capture off

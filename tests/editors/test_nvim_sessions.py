@@ -72,12 +72,22 @@ def test_rust_widen_field_inline_diff_and_esc_dismisses(run_scenario, tmp_path, 
     session, out, daemon_log, uri = play(run_scenario, tmp_path, pack, "rust-widen-field", "dismiss")
     shown, dismissed = out["steps"]["shown"], out["steps"]["dismissed"]
     edit = session["expected"]["edit"]
-    line, start, end = edit["range"]["start"]["line"], edit["range"]["start"]["character"], edit["range"]["end"]["character"]
+    line, start, end = (
+        edit["range"]["start"]["line"],
+        edit["range"]["start"]["character"],
+        edit["range"]["end"]["character"],
+    )
     assert shown["kind"] == "diff"
     # the old text struck through, the new text right after it
     assert shown["marks"] == [
         {"line": line, "col": start, "end_line": line, "end_col": end, "hl": "Zeta2Delete"},
-        {"line": line, "col": end, "virt_text": edit["text"], "virt_text_pos": "inline", "virt_hl": "Zeta2Insert"},
+        {
+            "line": line,
+            "col": end,
+            "virt_text": edit["text"],
+            "virt_text_pos": "inline",
+            "virt_hl": "Zeta2Insert",
+        },
     ]
     # Esc: gone, insert mode left, buffer untouched, and the daemon got the rejection with its reason
     assert dismissed["marks"] == []
@@ -102,7 +112,13 @@ def test_go_add_argument_partial_accept_by_word_then_the_rest(run_scenario, tmp_
     assert steps["jumped"]["cursor"] == [line, col]
     # one word: "," is applied, " true" stays as ghost text after the cursor
     assert steps["word"]["marks"] == [
-        {"line": line, "col": col + 1, "virt_text": " true", "virt_text_pos": "inline", "virt_hl": "Zeta2Ghost"}
+        {
+            "line": line,
+            "col": col + 1,
+            "virt_text": " true",
+            "virt_text_pos": "inline",
+            "virt_hl": "Zeta2Ghost",
+        }
     ]
     sid = steps["shown"]["id"]
     assert sent(out, "zeta2/didPartiallyAccept") == [{"id": sid, "acceptedLength": 1}]
@@ -114,7 +130,9 @@ def test_go_add_argument_partial_accept_by_word_then_the_rest(run_scenario, tmp_
 
 
 def test_typescript_typing_through_keeps_it_and_contradicting_rejects_it(run_scenario, tmp_path, pack):
-    session, out, daemon_log, uri = play(run_scenario, tmp_path, pack, "typescript-add-property", "typethrough")
+    session, out, daemon_log, uri = play(
+        run_scenario, tmp_path, pack, "typescript-add-property", "typethrough"
+    )
     steps = out["steps"]
     edit = session["expected"]["edit"]  # ', email: ""' at line 7
     line, col = edit["range"]["start"]["line"], edit["range"]["start"]["character"]

@@ -14,10 +14,10 @@ def test_wrong_options_name_the_key_what_was_given_and_what_is_expected(run_scen
         "keymaps.accept_line, keymaps.accept_word, keymaps.dismiss",
         "zeta2.setup: option 'cmd' must be a non-empty list of strings (program, then arguments), got table {}",
         "zeta2.setup: option 'cmd' must be a non-empty list of strings (program, then arguments), got \"zeta2-daemon\"",
-        "zeta2.setup: option 'log_level' must be \"error\", \"warn\", \"info\" or \"debug\", got \"loud\"",
+        'zeta2.setup: option \'log_level\' must be "error", "warn", "info" or "debug", got "loud"',
         "zeta2.setup: option 'triggers' must be a table, got boolean true",
         "zeta2.setup: option 'sign_text' must be a string 1 or 2 cells wide, got \"\"",
-        "zeta2.setup: opts must be a table, got \"not a table\"",
+        'zeta2.setup: opts must be a table, got "not a table"',
     ]
 
 

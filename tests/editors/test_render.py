@@ -9,7 +9,15 @@ def test_display_plans(run_scenario):
     ghost = out["ghost"]
     assert ghost["kind"] == "ghost"
     assert ghost["marks"] == [
-        [1, 4, {"virt_text": [["abc", "Zeta2Ghost"]], "virt_text_pos": "inline", "virt_lines": [[["  def", "Zeta2Ghost"]]]}]
+        [
+            1,
+            4,
+            {
+                "virt_text": [["abc", "Zeta2Ghost"]],
+                "virt_text_pos": "inline",
+                "virt_lines": [[["  def", "Zeta2Ghost"]]],
+            },
+        ]
     ]
 
     inline = out["inline"]
@@ -36,7 +44,11 @@ def test_display_plans(run_scenario):
     assert far["marks"][0] == [40, 2, {"virt_text": [["!", "Zeta2Insert"]], "virt_text_pos": "inline"}]
 
     assert out["off_screen"]["kind"] == "jump"
-    assert out["off_screen"]["marks"][0] == [0, 0, {"virt_lines": [[["# hi", "Zeta2Insert"]]], "virt_lines_above": True}]
+    assert out["off_screen"]["marks"][0] == [
+        0,
+        0,
+        {"virt_lines": [[["# hi", "Zeta2Insert"]]], "virt_lines_above": True},
+    ]
     assert out["up"]["kind"] == "jump"
     assert out["up"]["marks"][-1][2]["virt_text"] == [[" ↑ Tab: edit at line 1", "Zeta2Hint"]]
 
