@@ -6,15 +6,17 @@ parts first so consecutive keystrokes share a long prefix whose KV cache the dae
     <|related|>path:line            definitions the cursor's code uses (most relevant first)
     <|file|>path                    the file around the editable region, the region itself elided
     ... lines above ...<|region_gap|>... lines below ...
-    <|history|>                     up to 6 edit events as unified diffs, oldest first
-    <|diagnostics|>                 diagnostics nearest the cursor
+    <|history|>                     the earlier edit events (up to 5) as unified diffs, oldest first
     <|editable_region|>path:line    <|marker_0|>block 0<|marker_1|>block 1 ...<|user_cursor|>...<|marker_n|>
+    <|diagnostics|>                 diagnostics nearest the cursor
+    <|last_edit|>                   the newest edit event: usually the edit still being typed
     <|answer|>
 
 The answer is one marker span and the end token: `<|marker_i|>` new text of blocks i..j-1 `<|marker_j|>`
 `<|edit_end|>`. "No edit" is the same marker twice with nothing between. The stable sections are sized from
 fixed reserves, never from what the volatile sections (history, diagnostics, region) happen to use, so a
-keystroke inside the region does not move them.
+keystroke inside the region does not move them. The newest event and the diagnostics change with nearly every
+keystroke, so they come after the region: a keystroke then leaves everything up to the cursor untouched.
 
 Token budgets are enforced with the real tokenizer. Change anything here that changes a rendered prompt or
 target and FORMAT_VERSION must go up (the golden-file test fails until it does).
@@ -102,7 +104,7 @@ class PromptConfig:
 # Section tokens, headers and the final answer token.
 OVERHEAD_TOKENS = 48
 LINE_CACHE_SIZE = 200_000
-SECTIONS = ("related", "file", "history", "diagnostics", "region", "answer")
+SECTIONS = ("related", "file", "history", "region", "diagnostics", "last_edit", "answer")
 
 
 class PromptError(ValueError):
@@ -252,7 +254,9 @@ class Renderer:
             )
         spare_region = max(0, cfg.max_region_tokens - region_count)
 
-        history, n_events, dropped, truncated = self._history_text(example.events, cfg.history_tokens + spare_region)
+        history, last_edit, n_events, dropped, truncated = self._history_text(
+            example.events, cfg.history_tokens + spare_region
+        )
         diagnostics = self._diagnostics_text(example.diagnostics, layout, before, cfg.diagnostics_tokens)
         related_budget = int(cfg.stable_tokens * cfg.max_related_share)
         related, n_related, related_used = self._related_text(example.related, related_budget)
@@ -260,7 +264,9 @@ class Renderer:
 
         # Every section starts with a special token, where the tokenizer splits its input anyway, so the
         # concatenated ids of the sections are exactly the ids of the whole prompt.
-        texts = dict(zip(SECTIONS, (related, file_context, history, diagnostics, region, tm.answer), strict=True))
+        texts = dict(
+            zip(SECTIONS, (related, file_context, history, region, diagnostics, last_edit, tm.answer), strict=True)
+        )
         ids_by_section = {name: self.encode(text) for name, text in texts.items()}
         total = sum(len(ids) for ids in ids_by_section.values())
         # Per-line counts only plan the file context; the real count decides. Trim until it fits.
@@ -305,31 +311,35 @@ class Renderer:
         out.append("\n")
         return "".join(out)
 
-    def _history_text(self, events: tuple[Event, ...], budget: int) -> tuple[str, int, int, bool]:
-        """Newest events first until the budget is spent; rendered oldest first. The last one always stays."""
+    def _history_text(self, events: tuple[Event, ...], budget: int) -> tuple[str, str, int, int, bool]:
+        """(earlier events, newest event, kept, dropped, newest truncated).
+
+        Newest events are kept first until the budget is spent; earlier ones render oldest first. The newest
+        always stays, cut short if it alone exceeds the budget.
+        """
         tm = self.token_map
         candidates = list(events[-self.config.max_events :])
         if not candidates:
-            return "", 0, len(events), False
-        header = self.count(tm.history + "\n")
-        budget -= header
+            return "", "", 0, len(events), False
+        budget -= self.count(tm.history + "\n") + self.count(tm.last_edit + "\n")
+        newest = _event_text(candidates[-1])
+        cost = self.count(newest)
+        truncated = cost > budget
+        if truncated:
+            newest = self._truncate_event(newest, budget)
+            cost = self.count(newest)
+        budget -= cost
         kept: list[str] = []
-        truncated = False
-        for i, event in enumerate(reversed(candidates)):
+        for event in reversed(candidates[:-1]):
             text = _event_text(event)
             cost = self.count(text)
-            if cost <= budget:
-                kept.append(text)
-                budget -= cost
-            elif i == 0:
-                text = self._truncate_event(text, budget)
-                kept.append(text)
-                truncated = True
-                budget = 0
-            else:
+            if cost > budget:
                 break
+            kept.append(text)
+            budget -= cost
         kept.reverse()
-        return tm.history + "\n" + "".join(kept), len(kept), len(events) - len(kept), truncated
+        earlier = tm.history + "\n" + "".join(kept) if kept else ""
+        return earlier, tm.last_edit + "\n" + newest, len(kept) + 1, len(events) - len(kept) - 1, truncated
 
     def _truncate_event(self, text: str, budget: int) -> str:
         """Keeps the headers and the head of the hunk of an event too large for the budget."""

@@ -1,7 +1,7 @@
 """The editable region: the lines around the cursor the model may rewrite, cut into marker blocks.
 
-The region starts at the cursor line and grows, two lines below for each line above (next edits are more
-often below the cursor), until it holds about `region_tokens` tokens; then each boundary that cuts a
+The region starts at the cursor line and grows a line below, then a line above, until it holds about
+`region_tokens` tokens; then each boundary that cuts a
 syntax node (a function, a class, a block) grows to the node's edge while the region stays under
 `max_region_tokens`. The region is cut into blocks of 6-16 lines at blank lines or indentation drops,
 and marker k sits at the start of block k (marker n at the end of the region).
@@ -108,8 +108,9 @@ def choose_region(
     total = line_tokens[cursor_line]
     step = 0
     while end - start < MAX_REGION_LINES and (start > 0 or end < n):
-        # Two lines below for each line above.
-        take_above = (step % 3 == 2 and start > 0) or end >= n
+        # Alternate below and above: a region centred on the cursor keeps half of it ahead of the cursor,
+        # which a keystroke leaves untouched (prefix reuse), at the cost of reaching less far down.
+        take_above = (step % 2 == 1 and start > 0) or end >= n
         cost = line_tokens[start - 1] if take_above else line_tokens[end]
         if total + cost > region_tokens:
             break

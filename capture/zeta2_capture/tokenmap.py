@@ -27,6 +27,7 @@ class TokenMap:
     file: str
     region_gap: str
     history: str
+    last_edit: str
     diagnostics: str
     region: str
     answer: str
@@ -44,6 +45,7 @@ class TokenMap:
             self.file,
             self.region_gap,
             self.history,
+            self.last_edit,
             self.diagnostics,
             self.region,
             self.answer,
@@ -62,6 +64,7 @@ class TokenMap:
             "file": self.file,
             "region_gap": self.region_gap,
             "history": self.history,
+            "last_edit": self.last_edit,
             "diagnostics": self.diagnostics,
             "region": self.region,
             "answer": self.answer,
@@ -79,6 +82,7 @@ def _chatml_style(family: str, eos: str) -> TokenMap:
         file="<|file|>",
         region_gap="<|region_gap|>",
         history="<|history|>",
+        last_edit="<|last_edit|>",
         diagnostics="<|diagnostics|>",
         region="<|editable_region|>",
         answer="<|answer|>",
