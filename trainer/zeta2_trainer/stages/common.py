@@ -222,7 +222,7 @@ class StageIO:
         print(self.summary.line(), file=sys.stderr)
 
 
-def read_input(path: str, io: StageIO) -> Iterator[Any]:
+def read_input(path: str, io: StageIO, *, report: bool = True) -> Iterator[Any]:
     """Examples of `path` ('-' = stdin), malformed lines skipped and counted (or raised with --strict)."""
     from zeta2_capture.schema import ExampleError, ReadStats, read_examples
 
@@ -236,7 +236,7 @@ def read_input(path: str, io: StageIO) -> Iterator[Any]:
     except ExampleError as exc:
         raise StageError(f"malformed input line (--strict): {exc}") from None
     finally:
-        for error in stats.errors:
+        for error in stats.errors if report else ():
             io.summary.skipped["malformed line"] += 1
             print(f"{io.summary.stage}: skipped {error}", file=sys.stderr)
 
