@@ -141,8 +141,11 @@ def _align_tokens(old: str, new: str, old_base: int, new_base: int) -> list[Span
         o0, o1, n0, n1 = old_at[i1], old_at[i2], new_at[j1], new_at[j2]
         if tag == "replace":
             chars = _opcodes(list(old[o0:o1]), list(new[n0:n1]))
-            if all(op[0] == "insert" for op in chars) or all(op[0] == "delete" for op in chars):
-                spans.extend((old_base + o0 + a0, old_base + o0 + a1, new_base + n0 + b0, new_base + n0 + b1) for _, a0, a1, b0, b1 in chars)
+            if chars and (all(op[0] == "insert" for op in chars) or all(op[0] == "delete" for op in chars)):
+                spans.extend(
+                    (old_base + o0 + a0, old_base + o0 + a1, new_base + n0 + b0, new_base + n0 + b1)
+                    for _, a0, a1, b0, b1 in chars
+                )
                 continue
         spans.append((old_base + o0, old_base + o1, new_base + n0, new_base + n1))
     return spans
@@ -261,14 +264,18 @@ def _chrf_from_orders(orders: list[_OrderCounts | None]) -> DeltaChrf:
     if precision + recall == 0.0:
         return DeltaChrf(0.0, precision, recall)
     beta2 = CHRF_BETA * CHRF_BETA
-    return DeltaChrf((1 + beta2) * precision * recall / (beta2 * precision + recall) * 100.0, precision, recall)
+    return DeltaChrf(
+        (1 + beta2) * precision * recall / (beta2 * precision + recall) * 100.0, precision, recall
+    )
 
 
 def _order_counts(original: str, expected: str, actual: str, n: int) -> _OrderCounts | None:
     return _order_counts_from(_ngrams(original, n), _ngrams(expected, n), _ngrams(actual, n))
 
 
-def _order_counts_from(original: Counter[str], expected: Counter[str], actual: Counter[str]) -> _OrderCounts | None:
+def _order_counts_from(
+    original: Counter[str], expected: Counter[str], actual: Counter[str]
+) -> _OrderCounts | None:
     """TP/FP/FN of one order from the three texts' gram counts; None when both deltas are empty."""
     exp_added, exp_deleted = _delta_counts(original, expected)
     act_added, act_deleted = _delta_counts(original, actual)
@@ -371,11 +378,19 @@ def _change_windows(o: str, e: str, a: str) -> list[tuple[str, str, str]]:
     suffix = min(common_suffix_length(o, e, limit), common_suffix_length(o, a, limit))
     if len(o) - prefix - suffix <= _SINGLE_WINDOW_CHARS:
         lo = max(0, prefix - CHRF_CONTEXT)
-        return [(o[lo : len(o) - suffix + CHRF_CONTEXT], e[lo : len(e) - suffix + CHRF_CONTEXT], a[lo : len(a) - suffix + CHRF_CONTEXT])]
+        return [
+            (
+                o[lo : len(o) - suffix + CHRF_CONTEXT],
+                e[lo : len(e) - suffix + CHRF_CONTEXT],
+                a[lo : len(a) - suffix + CHRF_CONTEXT],
+            )
+        ]
     # Changes far apart (a prediction in another place than the expected edit): aligning lines costs
     # less than counting the grams of everything between them.
     spans_e, spans_a = edit_spans(o, e, by_tokens=False), edit_spans(o, a, by_tokens=False)
-    ranges = sorted((max(0, o0 - CHRF_CONTEXT), min(len(o), o1 + CHRF_CONTEXT)) for o0, o1, _, _ in spans_e + spans_a)
+    ranges = sorted(
+        (max(0, o0 - CHRF_CONTEXT), min(len(o), o1 + CHRF_CONTEXT)) for o0, o1, _, _ in spans_e + spans_a
+    )
     merged: list[list[int]] = []
     for lo, hi in ranges:
         if merged and lo <= merged[-1][1]:
@@ -404,11 +419,13 @@ def _position(spans: list[tuple[int, int, int, int]], at: int, after_insertion: 
     return at + shift
 
 
-def _window_ngrams(windows: list[tuple[str, str, str]], n: int) -> tuple[Counter[str], Counter[str], Counter[str]]:
+def _window_ngrams(
+    windows: list[tuple[str, str, str]], n: int
+) -> tuple[Counter[str], Counter[str], Counter[str]]:
     """n-gram counts of the original, expected and actual windows, each summed over the windows."""
     totals: tuple[Counter[str], Counter[str], Counter[str]] = (Counter(), Counter(), Counter())
     for window in windows:
-        for total, piece in zip(totals, window):
+        for total, piece in zip(totals, window, strict=True):
             total.update(_ngrams(piece, n))
     return totals
 
@@ -491,11 +508,15 @@ def parse_user_changes(diff: str, text: str | None = None, *, where: str = "diff
                     body[-1][1] = body[-1][1].removesuffix("\n")
                 continue
             if tag not in " -+":
-                raise EventDiffError(f"{where}: line {i}: expected ' ', '-' or '+' in a hunk, got {line[:20]!r}")
+                raise EventDiffError(
+                    f"{where}: line {i}: expected ' ', '-' or '+' in a hunk, got {line[:20]!r}"
+                )
             old_left -= tag in " -"
             new_left -= tag in " +"
             if old_left < 0 or new_left < 0:
-                raise EventDiffError(f"{where}: line {i}: more lines than the hunk header at line {header_line} counts")
+                raise EventDiffError(
+                    f"{where}: line {i}: more lines than the hunk header at line {header_line} counts"
+                )
             body.append([tag, line[1:] + "\n"])
         if i < len(lines) and lines[i].startswith("\\") and body:
             body[-1][1] = body[-1][1].removesuffix("\n")
@@ -571,7 +592,7 @@ def undo_user_changes(text: str, changes: list[UserChange]) -> str | None:
     """`text` as it was before the user's edit (placed changes swapped back), or None if one is unplaced."""
     pieces: list[str] = []
     at = 0
-    for change in sorted(changes, key=lambda c: (c.start or 0)):
+    for change in sorted(changes, key=lambda c: c.start or 0):
         if change.start is None or change.end is None or change.start < at:
             return None
         pieces += [text[at : change.start], change.deleted]
@@ -751,7 +772,9 @@ def syntax_error_delta(language: str | None, before: str, after: str, *, path: s
     if language is None:
         return None
     errors_before = count_syntax_errors(language, _require_str("before", before))
-    errors_after = errors_before if after == before else count_syntax_errors(language, _require_str("after", after))
+    errors_after = (
+        errors_before if after == before else count_syntax_errors(language, _require_str("after", after))
+    )
     if errors_before is None or errors_after is None:
         return None
     return errors_after - errors_before

@@ -112,7 +112,7 @@ def test_edit_spans_rebuild_the_new_text(triple: tuple[str, str, str]) -> None:
     old, new, _ = triple
     spans = edit_spans(old, new)
     assert apply_spans(old, new, spans) == new
-    assert all(a1 <= b0 for (_, a1, _, _), (b0, _, _, _) in zip(spans, spans[1:]))
+    assert all(a1 <= b0 for (_, a1, _, _), (b0, _, _, _) in zip(spans, spans[1:], strict=False))
     assert all(old[o0:o1] != new[n0:n1] for o0, o1, n0, n1 in spans)
     assert (spans == []) == (old == new)
 
@@ -215,14 +215,25 @@ def test_windowed_equals_naive_whole_text(triple: tuple[str, str, str]) -> None:
 
 
 # Long runs of blanks and newlines around the changes, so cuts land next to (not inside) runs.
-runs = st.lists(st.sampled_from(["ab", "c", " ", "\t", "\n"]).flatmap(lambda piece: st.integers(1, 40).map(lambda k: piece * k)), max_size=8).map("".join)
+runs = st.lists(
+    st.sampled_from(["ab", "c", " ", "\t", "\n"]).flatmap(
+        lambda piece: st.integers(1, 40).map(lambda k: piece * k)
+    ),
+    max_size=8,
+).map("".join)
 
 
 @PROPERTY
 @given(runs, runs, runs, runs, runs)
-def test_windowed_equals_naive_with_long_whitespace_runs(head: str, tail: str, old: str, new: str, other: str) -> None:
+def test_windowed_equals_naive_with_long_whitespace_runs(
+    head: str, tail: str, old: str, new: str, other: str
+) -> None:
     original = head + old + tail
-    for expected, actual in ((head + new + tail, head + other + tail), (head + new + tail, original), (original, other + original)):
+    for expected, actual in (
+        (head + new + tail, head + other + tail),
+        (head + new + tail, original),
+        (original, other + original),
+    ):
         assert delta_chrf_detail(original, expected, actual) == delta_chrf_naive(original, expected, actual)
 
 
@@ -230,7 +241,7 @@ def test_windowed_equals_naive_with_long_whitespace_runs(head: str, tail: str, o
 @given(edited(), edited())
 def test_per_change_windows_equal_naive(first: tuple[str, str, str], second: tuple[str, str, str]) -> None:
     # two edited regions in one file, and the per-change windows forced on however close they are
-    original, expected, actual = (x + "\n" + y for x, y in zip(first, second))
+    original, expected, actual = (x + "\n" + y for x, y in zip(first, second, strict=True))
     with patch.object(metrics, "_SINGLE_WINDOW_CHARS", 0):
         assert delta_chrf_detail(original, expected, actual) == delta_chrf_naive(original, expected, actual)
         assert delta_chrf_detail(*first) == delta_chrf_naive(*first)
@@ -324,7 +335,9 @@ def test_deleting_part_of_what_the_user_typed_is_a_reversal() -> None:
 def test_an_unrelated_edit_is_no_reversal() -> None:
     # "return 1" -> "return 2" on the next line shares the character "1" with the typed line,
     # but it is not the user's text
-    assert reversal_ratio(AFTER_INSERT, AFTER_INSERT.replace("return 1", "return 2"), [user(INSERT_DIFF)]) == 0.0
+    assert (
+        reversal_ratio(AFTER_INSERT, AFTER_INSERT.replace("return 1", "return 2"), [user(INSERT_DIFF)]) == 0.0
+    )
     assert reversal_ratio(AFTER_INSERT, AFTER_INSERT + "print(f())\n", [user(INSERT_DIFF)]) == 0.0
 
 
@@ -365,8 +378,14 @@ def test_an_unplaceable_hunk_falls_back_to_text_comparison() -> None:
 @pytest.mark.parametrize(
     ("diff", "message"),
     [
-        ("@@ -1,2 +1,2 @@\n a\n", "event 0 (f.py) diff: hunk at line 1 ends early: 1 old and 1 new lines missing"),
-        ("@@ -1 +1 @@\n-a\n*b\n", "event 0 (f.py) diff: line 3: expected ' ', '-' or '+' in a hunk, got '*b'"),
+        (
+            "@@ -1,2 +1,2 @@\n a\n",
+            "event 0 (f.py) diff: hunk at line 1 ends early: 1 old and 1 new lines missing",
+        ),
+        (
+            "@@ -1 +1 @@\n-a\n*b\n",
+            "event 0 (f.py) diff: line 3: expected ' ', '-' or '+' in a hunk, got '*b'",
+        ),
         ("@@ -x +1 @@\n-a\n+b\n", "event 0 (f.py) diff: line 1: malformed hunk header '@@ -x +1 @@'"),
     ],
 )
@@ -406,7 +425,10 @@ def test_reversal_lies_in_range(triple: tuple[str, str, str]) -> None:
 
 
 def test_kept_and_recall_when_nothing_changes() -> None:
-    assert (kept_rate("foo bar", "foo bar", "foo bar"), recall_rate("foo bar", "foo bar", "foo bar")) == (1.0, 1.0)
+    assert (kept_rate("foo bar", "foo bar", "foo bar"), recall_rate("foo bar", "foo bar", "foo bar")) == (
+        1.0,
+        1.0,
+    )
 
 
 def test_kept_and_recall_of_an_accepted_and_a_missed_edit() -> None:
