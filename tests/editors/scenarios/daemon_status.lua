@@ -49,6 +49,14 @@ return function(H)
   out.pong = pong
   out.sent = sent
 
+  -- no suggestion: Tab keeps its usual meaning (a literal tab in insert mode)
+  H.input("Go<Tab>x<Esc>")
+  out.tab_line = vim.api.nvim_get_current_line()
+  out.tab_maps = {
+    i = vim.fn.maparg("<Tab>", "i", false, true).desc,
+    n = vim.fn.maparg("<Tab>", "n", false, true).desc,
+  }
+
   vim.cmd("Zeta2 disable")
   out.disabled = zeta2.config.enabled
   vim.cmd("Zeta2 log")

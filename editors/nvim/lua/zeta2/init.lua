@@ -344,7 +344,7 @@ function M.dismiss(bufnr, mode)
     if had and state then
       state.skip_leave = true
     end
-    vim.api.nvim_feedkeys(vim.keycode("<Esc>"), "n", false)
+    vim.api.nvim_feedkeys(vim.keycode("<Esc>"), "ni", false)
   end
 end
 
@@ -432,12 +432,12 @@ local function keymaps(state)
       if orig.callback then
         local r = orig.callback()
         if orig.expr == 1 and type(r) == "string" then
-          vim.api.nvim_feedkeys(vim.keycode(r), orig.noremap == 1 and "n" or "m", false)
+          vim.api.nvim_feedkeys(vim.keycode(r), orig.noremap == 1 and "ni" or "mi", false)
         end
       elseif orig.rhs and orig.rhs ~= "" then
-        vim.api.nvim_feedkeys(vim.keycode(orig.rhs), orig.noremap == 1 and "n" or "m", false)
+        vim.api.nvim_feedkeys(vim.keycode(orig.rhs), orig.noremap == 1 and "ni" or "mi", false)
       else
-        vim.api.nvim_feedkeys(vim.keycode(key), "n", false)
+        vim.api.nvim_feedkeys(vim.keycode(key), "ni", false)
       end
     end
   end
