@@ -88,9 +88,7 @@ def test_status_health_commands_and_forwarding_without_a_pack(run_scenario, tmp_
     assert out["tab_maps"] == {"i": "zeta2: jump to / apply the suggestion", "n": "zeta2: jump to / apply the suggestion"}
 
     uri = file.as_uri()
-    sent: dict = {}
-    for m in out["sent"]:
-        sent.setdefault(m["method"], m["params"])  # the first of each
+    sent = {m["method"]: m["params"] for m in out["sent"]}  # the last of each
     assert sent["zeta2/cursor"] == {"textDocument": {"uri": uri}, "position": {"line": 1, "character": 28}}
     assert sent["zeta2/diagnostics"] == {
         "textDocument": {"uri": uri},

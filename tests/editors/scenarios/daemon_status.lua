@@ -48,6 +48,7 @@ return function(H)
   H.wait("zeta2/ping answered", function() return pong end)
   out.pong = pong
   out.sent = sent
+  client.notify = nil -- the spy ends here (the class method again)
 
   -- no suggestion: Tab keeps its usual meaning (a literal tab in insert mode)
   H.input("Go<Tab>x<Esc>")
