@@ -84,9 +84,11 @@ class DiagnosticsStore:
             self._by_path.pop(path, None)
 
 
-def syntax_errors(language: str | None, text: str, limit: int = MAX_SYNTAX_ERRORS) -> list[Diagnostic]:
-    """ERROR and MISSING nodes of the buffer's parse as diagnostics (source "tree-sitter")."""
-    tree = parse(language, text) if language else None
+def syntax_errors(language: str | None, text: str, limit: int = MAX_SYNTAX_ERRORS, *, tree=None) -> list[Diagnostic]:
+    """ERROR and MISSING nodes of the buffer's parse as diagnostics (source "tree-sitter").
+    `tree`: the buffer's parse when the caller has it already."""
+    if tree is None:
+        tree = parse(language, text) if language else None
     if tree is None or not tree.root_node.has_error:
         return []
     lines = text.encode("utf-8").split(b"\n")
@@ -113,13 +115,13 @@ def syntax_errors(language: str | None, text: str, limit: int = MAX_SYNTAX_ERROR
 
 
 def collect_diagnostics(
-    language: str | None, text: str, pushed: Iterable[Diagnostic], cursor: int, limit: int = 8
+    language: str | None, text: str, pushed: Iterable[Diagnostic], cursor: int, limit: int = 8, *, tree=None
 ) -> list[Diagnostic]:
     """Pushed diagnostics plus syntax errors, de-duplicated, nearest to `cursor` (code points) first."""
     row = text.count("\n", 0, max(0, min(cursor, len(text))))
     seen: set[tuple] = set()
     merged: list[Diagnostic] = []
-    for d in [*pushed, *syntax_errors(language, text)]:
+    for d in [*pushed, *syntax_errors(language, text, tree=tree)]:
         key = (d.start, d.end, d.message)
         if key in seen:
             continue

@@ -63,6 +63,7 @@ class _Open:
     first_line: int
     last_line: int
     predicted: bool
+    rendered: tuple[str, Event | None] | None = None  # (current text it was rendered for, event)
 
 
 class EditHistory:
@@ -145,8 +146,11 @@ class EditHistory:
         """The last `max_events` events, oldest first, the one still being built included."""
         with self._lock:
             events = list(self._closed)
-            if self._open is not None:
-                event = self._render(self._open)
+            current = self._open
+            if current is not None:
+                if current.rendered is None or current.rendered[0] is not current.current:
+                    current.rendered = (current.current, self._render(current))
+                event = current.rendered[1]
                 if event is not None:
                     events.append(event)
         events = events[-self.max_events :]

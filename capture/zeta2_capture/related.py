@@ -19,13 +19,15 @@
 
 from __future__ import annotations
 
+import functools
 import posixpath
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import tree_sitter
 
-from zeta2_capture.languages import language_for_path, normalize_language, parse
+from zeta2_capture.history import changed_span
+from zeta2_capture.languages import language_for_path, normalize_language, parser_for
 from zeta2_capture.outline import _KINDS, Definition, Outline, outline_tree
 from zeta2_capture.schema import Related
 
@@ -71,23 +73,55 @@ class _Use:
     qualifier: str | None = None
 
 
-_parse_cache: dict[tuple[str, str], tuple[int, str, tree_sitter.Tree, Outline]] = {}
+_parse_cache: dict[tuple[str, str], tuple[str, tree_sitter.Tree, Outline]] = {}
+MAX_CACHED_BUFFERS = 16
+
+
+def _point(text: str, offset: int) -> tuple[int, int]:
+    """(row, byte column) of a code-point offset, as tree-sitter counts."""
+    line_start = text.rfind("\n", 0, offset) + 1
+    return text.count("\n", 0, offset), len(text[line_start:offset].encode("utf-8"))
 
 
 def _parsed(language: str, path: str, text: str) -> tuple[tree_sitter.Tree, Outline] | None:
-    """Parse + outline of the buffer, cached for the last few buffers (consecutive keystrokes repeat)."""
+    """Parse + outline of a buffer. The last tree of each buffer is kept, and a new text is parsed
+    incrementally against it (consecutive keystrokes differ by one small edit), which is what keeps
+    a request to about a millisecond of parsing."""
     key = (language, path)
     hit = _parse_cache.get(key)
-    if hit is not None and hit[0] == len(text) and hit[1] == text:
-        return hit[2], hit[3]
-    tree = parse(language, text)
-    if tree is None:
+    if hit is not None and hit[0] == text:
+        return hit[1], hit[2]
+    parser = parser_for(language)
+    if parser is None:
         return None
+    source = text.encode("utf-8")
+    if hit is not None:
+        old_text, old_tree = hit[0], hit[1]
+        start, old_end, new_end = changed_span(old_text, text)
+        prefix_bytes = len(old_text[:start].encode("utf-8"))
+        old_tree.edit(
+            start_byte=prefix_bytes,
+            old_end_byte=prefix_bytes + len(old_text[start:old_end].encode("utf-8")),
+            new_end_byte=prefix_bytes + len(text[start:new_end].encode("utf-8")),
+            start_point=_point(old_text, start),
+            old_end_point=_point(old_text, old_end),
+            new_end_point=_point(text, new_end),
+        )
+        tree = parser.parse(source, old_tree)
+    else:
+        tree = parser.parse(source)
     result = outline_tree(language, path, text, tree)
-    if len(_parse_cache) > 16:
+    _parse_cache.pop(key, None)
+    if len(_parse_cache) >= MAX_CACHED_BUFFERS:
         _parse_cache.pop(next(iter(_parse_cache)))
-    _parse_cache[key] = (len(text), text, tree, result)
+    _parse_cache[key] = (text, tree, result)
     return tree, result
+
+
+def parsed_buffer(language: str, path: str, text: str) -> tuple[tree_sitter.Tree, Outline] | None:
+    """The cached parse of a buffer (shared with diagnostics by `snapshot`)."""
+    language = normalize_language(language, path) or language
+    return _parsed(language, path, text)
 
 
 def _text(source: bytes, node: tree_sitter.Node) -> str:
@@ -180,6 +214,7 @@ def _stem(path: str) -> str:
     return path.rsplit(".", 1)[0]
 
 
+@functools.lru_cache(maxsize=65536)
 def _family(path: str) -> str | None:
     language = language_for_path(path)
     return "js" if language in ("javascript", "typescript", "tsx") else language

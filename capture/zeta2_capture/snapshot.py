@@ -24,7 +24,7 @@ from typing import Any
 
 from zeta2_capture.diagnostics import DiagnosticsStore, collect_diagnostics
 from zeta2_capture.languages import normalize_language
-from zeta2_capture.related import related_context
+from zeta2_capture.related import parsed_buffer, related_context
 from zeta2_capture.schema import Diagnostic, Example
 
 DEFAULT_RELATED_BUDGET = 4096
@@ -55,7 +55,9 @@ def snapshot(
     events = history.events(max_events) if history is not None else ()
     recent = history.recent_paths() if history is not None else ()
     pushed = diagnostics.get(path) if isinstance(diagnostics, DiagnosticsStore) else list(diagnostics or ())
-    diags = collect_diagnostics(lang, text, pushed, cursor, limit=max_diagnostics)
+    parsed = parsed_buffer(lang, path, text)  # one parse, shared by related context and diagnostics
+    tree = parsed[0] if parsed is not None else None
+    diags = collect_diagnostics(lang, text, pushed, cursor, limit=max_diagnostics, tree=tree)
     related = related_context(index, path, text, cursor, related_budget_bytes, language=lang, recent_paths=recent)
     return Example(
         id=id or f"{path}@{uuid.uuid4().hex[:12]}",
