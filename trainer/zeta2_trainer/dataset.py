@@ -7,7 +7,7 @@ the editable region (`OutOfRegion`) or whose target is longer than the output bu
 A rendered dataset is a folder that training reads without the format module or tree-sitter (so it can be
 carried to a GPU machine as is):
 
-    tokens.npz      ids (uint32, all examples concatenated), prompt_lengths, target_lengths (int32)
+    tokens.npz      ids (uint16 when the vocabulary fits, else uint32; all examples concatenated), prompt_lengths, target_lengths (int32)
     examples.txt    the example ids, one per line, in the same order
     tokenizer.json  the tokenizer with the format's special tokens added
     dataset.json    format name/version, token family, special token ids, counts, source sha256
@@ -108,6 +108,8 @@ def save_dataset(out_dir: str | Path, samples: list[Sample], tokenizer, meta: di
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     ids = np.fromiter((t for s in samples for t in (*s.prompt_ids, *s.target_ids)), dtype=np.uint32)
+    if ids.size and int(ids.max()) < 1 << 16:
+        ids = ids.astype(np.uint16)  # half the size: what travels to a GPU machine
     np.savez_compressed(
         out / "tokens.npz",
         ids=ids,

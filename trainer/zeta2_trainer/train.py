@@ -40,12 +40,13 @@ def make_parser(parser: argparse.ArgumentParser) -> None:
     data.add_argument("-i", "--input", help="training examples, schema JSONL ('-' for stdin)")
     data.add_argument("--dataset", help="a rendered dataset folder (a run's dataset/) instead of --input")
     data.add_argument("--dev", help="dev examples (schema JSONL) for dev loss and dev delta chrF")
+    data.add_argument("--dev-dataset", help="a rendered dev dataset folder (a run's dev_dataset/) instead of --dev")
     data.add_argument("--limit", type=int, default=None, help="use only the first N training examples")
     data.add_argument("--dev-limit", type=int, default=32, help="dev samples for dev loss (default 32)")
     data.add_argument("--family", default="smollm2", help="token-map family of the base model (default smollm2)")
     data.add_argument("--max-prompt-tokens", type=int, default=1024, help="prompt budget (default 1024)")
     model = parser.add_argument_group("model")
-    model.add_argument("--base", default=SMOLLM2, help="Hugging Face model folder, or 'smollm2' (default): the plain copy of the installed SmolLM2-135M")
+    model.add_argument("--base", default=SMOLLM2, help="Hugging Face model folder, a .gguf file (a plain copy is made beside it), or 'smollm2' (default): the plain copy of the installed SmolLM2-135M")
     model.add_argument("-o", "--output", required=True, help="run folder (created)")
     model.add_argument("--full", action="store_true", help="full fine-tuning instead of LoRA")
     model.add_argument("--lora-r", type=int, default=16)
@@ -86,13 +87,13 @@ def cache_dir() -> Path:
     return Path(user_cache_dir("zeta2"))
 
 
-def smollm2_plain_copy(out_dir: Path | None = None) -> Path:
+def smollm2_plain_copy(out_dir: Path | None = None, gguf: Path | None = None) -> Path:
     """A plain Hugging Face folder of the installed SmolLM2-135M GGUF (made once, then reused).
 
     transformers refuses `save_pretrained` on a GGUF-loaded model, but a model built from the same config
     with the GGUF's (dequantized) state dict is an identical plain copy.
     """
-    from .smollm2 import ModelNotInstalled, extract_tokenizer, find_gguf
+    from .smollm2 import ModelNotInstalled, find_gguf
 
     out = Path(out_dir) if out_dir else cache_dir() / "smollm2-135m-plain"
     if (out / "config.json").exists() and (out / "model.safetensors").exists():
@@ -100,17 +101,20 @@ def smollm2_plain_copy(out_dir: Path | None = None) -> Path:
     import torch
     from transformers import AutoModelForCausalLM
 
-    try:
-        gguf = find_gguf()
-    except ModelNotInstalled as exc:
-        raise UserError(str(exc)) from None
+    if gguf is None:
+        try:
+            gguf = find_gguf()
+        except ModelNotInstalled as exc:
+            raise UserError(str(exc)) from None
     loaded = AutoModelForCausalLM.from_pretrained(str(gguf.parent), gguf_file=gguf.name, dtype=torch.float32)
     plain = AutoModelForCausalLM.from_config(loaded.config, dtype=torch.float32)
     plain.load_state_dict(loaded.state_dict())
     tmp = out.with_name(out.name + ".partial")
     shutil.rmtree(tmp, ignore_errors=True)
     plain.save_pretrained(str(tmp), safe_serialization=True)
-    extract_tokenizer(tmp)
+    from transformers import AutoTokenizer
+
+    AutoTokenizer.from_pretrained(str(gguf.parent), gguf_file=gguf.name).save_pretrained(str(tmp))
     shutil.rmtree(out, ignore_errors=True)
     tmp.rename(out)
     return out
@@ -120,6 +124,10 @@ def resolve_base(base: str) -> Path:
     if base == SMOLLM2:
         return smollm2_plain_copy()
     path = Path(base)
+    if path.suffix == ".gguf":
+        if not path.is_file():
+            raise UserError(f"--base {base}: no such GGUF file")
+        return smollm2_plain_copy(path.with_name(path.stem + "-plain"), gguf=path)
     if not (path / "config.json").exists():
         raise UserError(f"--base {base}: not a Hugging Face model folder (no config.json)")
     if not (path / "tokenizer.json").exists():
@@ -327,14 +335,19 @@ def write_outputs(run_dir: Path, model, tokenizer_json: Path, args, is_lora: boo
     return written
 
 
-def save_hf_folder(model, tokenizer_json: Path, out_dir: Path) -> None:
+def save_hf_folder(model, tokenizer, out_dir: Path) -> None:
+    """Weights + tokenizer (a tokenizer.json path or a `tokenizers.Tokenizer`) as a plain HF folder."""
     from transformers import PreTrainedTokenizerFast
 
     shutil.rmtree(out_dir, ignore_errors=True)
     model.save_pretrained(str(out_dir), safe_serialization=True)
+    if isinstance(tokenizer, (str, Path)):
+        from tokenizers import Tokenizer
+
+        tokenizer = Tokenizer.from_file(str(tokenizer))
     # tokenizer.json keeps the format's special tokens; tokenizer_config.json lets transformers load it too.
-    PreTrainedTokenizerFast(tokenizer_file=str(tokenizer_json)).save_pretrained(str(out_dir))
-    shutil.copy(tokenizer_json, out_dir / "tokenizer.json")
+    PreTrainedTokenizerFast(tokenizer_object=tokenizer).save_pretrained(str(out_dir))
+    tokenizer.save(str(out_dir / "tokenizer.json"))
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -377,7 +390,7 @@ def prepare_data(args, run_dir: Path, accelerator, base: Path):
             print(f"dev: {counts.summary()}", file=sys.stderr)
     accelerator.wait_for_everyone()
     train = load_dataset(args.dataset or train_dir)
-    dev = load_dataset(dev_dir) if args.dev else None
+    dev = load_dataset(args.dev_dataset) if args.dev_dataset else load_dataset(dev_dir) if args.dev else None
     return train, dev
 
 
@@ -390,6 +403,8 @@ def main(args: argparse.Namespace) -> int:
     run_dir = Path(args.output)
     if args.input and args.dataset:
         raise UserError("give either -i/--input or --dataset, not both")
+    if args.dev and args.dev_dataset:
+        raise UserError("give either --dev or --dev-dataset, not both")
     for name in ("steps", "batch_size", "grad_accum"):
         if getattr(args, name) < 1:
             raise UserError(f"--{name.replace('_', '-')} must be at least 1, got {getattr(args, name)}")
@@ -539,6 +554,9 @@ def main(args: argparse.Namespace) -> int:
             "outputs": written,
         }
         (run_dir / "run.json").write_text(json.dumps(provenance, indent=2) + "\n")
+        if "merged" in written:
+            # Travels with the weights so `export` can stamp the training provenance into the pack.
+            shutil.copy(run_dir / "run.json", Path(written["merged"]) / "zeta2_training.json")
         print(json.dumps({"run": str(run_dir), **written, "final_eval": final_eval}))
     if log:
         log.close()
