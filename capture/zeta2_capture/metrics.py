@@ -31,8 +31,8 @@ CHRF_CONTEXT = CHRF_ORDER - 1
 # take \x1c-\x1f, which Zed keeps as ordinary characters.
 _SPACE_RUN = re.compile("[\t\x0b\x0c\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]+")
 _NEWLINE_RUN = re.compile("\n+")
-# Above this many original characters between the first and the last change, delta chrF windows
-# each change separately.
+# Above this many characters between the first and the last change of an edit, delta chrF aligns
+# the edit's lines to window each hunk separately.
 _SINGLE_WINDOW_CHARS = 2000
 
 
@@ -367,27 +367,12 @@ def _collapsed_changes(original: str, expected: str, actual: str) -> tuple[str, 
 def _change_windows(o: str, e: str, a: str) -> list[tuple[str, str, str]]:
     """Matching slices of the three texts that hold every change plus 5 characters either side.
 
-    The changes original->expected and original->actual are aligned separately (`edit_spans` by
-    lines); their ranges in `original`, widened by 5 and merged where they meet, are cut out of all
-    three texts. Outside the windows the texts agree piece by piece, so every n-gram (n <= 6) not
-    wholly inside a window occurs equally often in all three and cancels out of both deltas.
+    The changes original->expected and original->actual are located separately (`_pair_spans`);
+    their ranges in `original`, widened by 5 and merged where they meet, are cut out of all three
+    texts. Outside the windows the texts agree piece by piece, so every n-gram (n <= 6) not wholly
+    inside a window occurs equally often in all three and cancels out of both deltas.
     """
-    # The cheap window first: from the first to the last change (common prefix and suffix cut off).
-    prefix = min(common_prefix_length(o, e), common_prefix_length(o, a))
-    limit = min(len(o), len(e), len(a)) - prefix
-    suffix = min(common_suffix_length(o, e, limit), common_suffix_length(o, a, limit))
-    if len(o) - prefix - suffix <= _SINGLE_WINDOW_CHARS:
-        lo = max(0, prefix - CHRF_CONTEXT)
-        return [
-            (
-                o[lo : len(o) - suffix + CHRF_CONTEXT],
-                e[lo : len(e) - suffix + CHRF_CONTEXT],
-                a[lo : len(a) - suffix + CHRF_CONTEXT],
-            )
-        ]
-    # Changes far apart (a prediction in another place than the expected edit): aligning lines costs
-    # less than counting the grams of everything between them.
-    spans_e, spans_a = edit_spans(o, e, by_tokens=False), edit_spans(o, a, by_tokens=False)
+    spans_e, spans_a = _pair_spans(o, e), _pair_spans(o, a)
     ranges = sorted(
         (max(0, o0 - CHRF_CONTEXT), min(len(o), o1 + CHRF_CONTEXT)) for o0, o1, _, _ in spans_e + spans_a
     )
@@ -398,6 +383,18 @@ def _change_windows(o: str, e: str, a: str) -> list[tuple[str, str, str]]:
         else:
             merged.append([lo, hi])
     return [(o[lo:hi], _mapped(e, spans_e, lo, hi), _mapped(a, spans_a, lo, hi)) for lo, hi in merged]
+
+
+def _pair_spans(o: str, x: str) -> list[tuple[int, int, int, int]]:
+    """Where `x` differs from `o`: one span between the common prefix and suffix when that is short,
+    else the changed lines (`edit_spans` by lines; a multi-hunk edit then gets a window per hunk)."""
+    if o == x:
+        return []
+    prefix = common_prefix_length(o, x)
+    suffix = common_suffix_length(o, x, min(len(o), len(x)) - prefix)
+    if max(len(o), len(x)) - prefix - suffix <= _SINGLE_WINDOW_CHARS:
+        return [(prefix, len(o) - suffix, prefix, len(x) - suffix)]
+    return edit_spans(o, x, by_tokens=False)
 
 
 def _mapped(text: str, spans: list[tuple[int, int, int, int]], lo: int, hi: int) -> str:
