@@ -777,13 +777,20 @@ def syntax_error_delta(language: str | None, before: str, after: str, *, path: s
     return errors_after - errors_before
 
 
+def _example_reversal(example: Any, predicted_text: str) -> float:
+    try:
+        return reversal_ratio(example.before, predicted_text, example.events, path=example.path)
+    except EventDiffError as error:
+        raise EventDiffError(f"example {example.id!r}: {error}") from None
+
+
 def score_example(example: Any, predicted_text: str) -> dict[str, Any]:
     """Every metric for one example and the full text a model predicted for it.
 
     Keys: `exact_match`, `delta_chrf`, `kept_rate`, `recall_rate` (None when the example has no
     `expected`), `reversal_ratio` (against the example's events for its path), `syntax_error_delta`
     (None for a language tree-sitter does not parse here), `predicted_noop` and `expected_noop`
-    (None without `expected`).
+    (None without `expected`). A malformed event diff raises `EventDiffError` naming the example id.
     """
     _require_str("predicted_text", predicted_text)
     before, expected = example.before, example.expected
@@ -792,7 +799,7 @@ def score_example(example: Any, predicted_text: str) -> dict[str, Any]:
         "delta_chrf": None,
         "kept_rate": None,
         "recall_rate": None,
-        "reversal_ratio": reversal_ratio(before, predicted_text, example.events, path=example.path),
+        "reversal_ratio": _example_reversal(example, predicted_text),
         "syntax_error_delta": syntax_error_delta(example.language, before, predicted_text, path=example.path),
         "predicted_noop": predicted_text == before,
         "expected_noop": None,

@@ -535,3 +535,15 @@ def test_score_example_without_expected() -> None:
     assert scores["predicted_noop"] is True
     assert scores["reversal_ratio"] == 0.0
     assert scores["syntax_error_delta"] == 0
+
+
+def test_score_example_names_the_example_with_a_broken_event_diff() -> None:
+    example = Example(
+        id="t#9", path="f.py", language="python", before="a\n", cursor=0, events=(user("@@ -1 +1 @@\n"),)
+    )
+    with pytest.raises(EventDiffError) as error:
+        score_example(example, "b\n")
+    assert (
+        str(error.value)
+        == "example 't#9': event 0 (f.py) diff: hunk at line 1 ends early: 1 old and 1 new lines missing"
+    )
