@@ -18,6 +18,7 @@ The clock is injectable so tests drive time instead of sleeping. Thread-safe.
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 from collections.abc import Callable
@@ -50,6 +51,51 @@ def changed_span(old: str, new: str) -> tuple[int, int, int]:
         else:
             hi = mid - 1
     return start, len(old) - lo, len(new) - lo
+
+
+WINDOW_MARGIN_LINES = 24
+_HUNK_HEADER = re.compile(r"^@@ -(\d+)((?:,\d+)?) \+(\d+)((?:,\d+)?) @@", re.MULTILINE)
+
+
+def windowed_diff(old: str, new: str, path: str, margin: int = WINDOW_MARGIN_LINES) -> str:
+    """`diffs.make_diff(old, new, path)`, computed on the changed lines plus `margin` lines either side.
+
+    An edit event touches a few lines of a file of hundreds; diffing only the window (then shifting
+    the hunk headers' line numbers) keeps rendering the history to a fraction of a millisecond. The
+    margin exceeds the 3 context lines and git's slider compaction (which only slides a change
+    along identical neighbouring lines) by far, so the text equals the whole-file diff.
+    """
+    from zeta2_capture.diffs import make_diff
+
+    start, old_end, new_end = changed_span(old, new)
+    first = old.count("\n", 0, start)  # lines before this one are common to both
+    lo_line = max(0, first - margin)
+    lo = 0
+    for _ in range(lo_line):
+        lo = old.index("\n", lo) + 1
+    # common suffix: whole lines after the change, then keep `margin` of them
+    tail_old = old[old_end:]
+    nl = tail_old.find("\n")
+    suffix_start = old_end + nl + 1 if nl >= 0 else len(old)
+    cut = suffix_start
+    for _ in range(margin):
+        nxt = old.find("\n", cut)
+        if nxt < 0:
+            cut = len(old)
+            break
+        cut = nxt + 1
+    if cut >= len(old):
+        old_hi, new_hi = len(old), len(new)
+    else:
+        old_hi, new_hi = cut, cut + (len(new) - len(old))
+    if lo == 0 and old_hi == len(old):
+        return make_diff(old, new, path)
+    diff = make_diff(old[lo:old_hi], new[lo:new_hi], path)
+
+    def shift(m: re.Match) -> str:
+        return f"@@ -{int(m.group(1)) + lo_line}{m.group(2)} +{int(m.group(3)) + lo_line}{m.group(4)} @@"
+
+    return _HUNK_HEADER.sub(shift, diff)
 
 
 @dataclass
@@ -135,9 +181,7 @@ class EditHistory:
             del self._closed[: -self.max_events]
 
     def _render(self, current: _Open) -> Event | None:
-        from zeta2_capture.diffs import make_diff
-
-        diff = make_diff(current.base, current.current, current.path)
+        diff = windowed_diff(current.base, current.current, current.path)
         if not diff or len(diff.encode("utf-8")) > self.max_event_bytes:
             return None
         return Event(current.path, diff, current.predicted)

@@ -35,6 +35,7 @@ WINDOW_LINES = 3
 NEARBY_LINES = 15  # buffer definitions this close to the cursor are already in the prompt
 MAX_ITEMS = 12
 MAX_WORKSPACE_CANDIDATES = 2
+MAX_SCANNED_CANDIDATES = 48  # above this, only definitions in nearby files are considered
 
 _IDENTIFIER_TYPES = frozenset(
     {"identifier", "type_identifier", "field_identifier", "property_identifier", "shorthand_property_identifier"}
@@ -290,6 +291,20 @@ def related_context(
             continue
         buffer_by_name.setdefault(d.name, []).append(d)
 
+    near: set[str] = set()
+    if index is not None:
+        near |= recent
+        near |= index.paths_in_folder(folder)
+        for hint in imports.hints:
+            near |= {p for p in index.paths_with_tail(hint.rsplit("/", 1)[-1]) if _matches_hint(p, (hint,), go)}
+
+    q_cache: dict[str, set[str]] = {}
+
+    def qualifier_paths(q: str) -> set[str]:
+        if q not in q_cache:
+            q_cache[q] = {p for p in index.paths_with_tail(q) if _matches_hint(p, (q,), go)}
+        return q_cache[q]
+
     ranked: list[tuple[tuple, Definition, str]] = []
     for use in uses.values():
         name = use.name
@@ -301,7 +316,12 @@ def related_context(
             ranked.append(((0, use.distance, d.start_line), d, "buffer"))
         if index is None:
             continue
-        candidates = [d for d in index.definitions(name) if d.path != path and _family(d.path) == family]
+        candidates = index.definitions(name)
+        if len(candidates) > MAX_SCANNED_CANDIDATES:
+            # a name defined all over the workspace: only nearby files can make it count
+            q_paths = qualifier_paths(q) if q is not None and not self_like else set()
+            candidates = [d for d in candidates if d.path in near or d.path in q_paths or (q is not None and d.parent == q)]
+        candidates = [d for d in candidates if d.path != path and _family(d.path) == family]
         if not candidates:
             continue
         tiered = []

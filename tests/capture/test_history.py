@@ -118,3 +118,26 @@ def test_accepted_suggestion_is_its_own_predicted_event(clock):
     events = h.events()
     assert [e.predicted for e in events] == [False, True, False]
     assert "+suggested" in events[1].diff and "+typed again" in events[2].diff
+
+
+def test_windowed_diff_equals_the_whole_file_diff(dev_jsonl):
+    """The history renders events on a window around the change; it must give make_diff's exact text."""
+    import itertools
+    import random
+
+    from zeta2_capture.diffs import make_diff
+    from zeta2_capture.history import windowed_diff
+    from zeta2_capture.schema import read_examples
+
+    rng = random.Random(7)
+    checked = 0
+    for ex in itertools.islice(read_examples(dev_jsonl), 0, 400, 4):
+        pairs = [(ex.before, ex.expected)]
+        for _ in range(3):
+            a = rng.randrange(len(ex.before) + 1)
+            b = min(len(ex.before), a + rng.randrange(60))
+            pairs.append((ex.before, ex.before[:a] + rng.choice(["", "x", "\n", "a\nb\n", "    pass\n"]) + ex.before[b:]))
+        for old, new in pairs:
+            assert windowed_diff(old, new, ex.path) == make_diff(old, new, ex.path), ex.id
+            checked += 1
+    assert checked >= 400
