@@ -195,6 +195,21 @@ class CatFile:
         self._proc.stdout.read(1)
         return data
 
+    def read_many(self, shas: list[str]) -> list[bytes | None]:
+        """Several blobs for one round trip (all requests written, then all answers read)."""
+        assert self._proc.stdin and self._proc.stdout
+        self._proc.stdin.write("".join(f"{sha}\n" for sha in shas).encode())
+        self._proc.stdin.flush()
+        out: list[bytes | None] = []
+        for _ in shas:
+            header = self._proc.stdout.readline().split()
+            if len(header) < 3 or header[1] != b"blob":
+                out.append(None)
+                continue
+            out.append(self._proc.stdout.read(int(header[2])))
+            self._proc.stdout.read(1)
+        return out
+
     def close(self) -> None:
         if self._proc.stdin:
             self._proc.stdin.close()
@@ -240,32 +255,43 @@ def _squash(text: str) -> str:
     return re.sub(r"\s+", "", text)
 
 
-COMMENT_NODES = frozenset({"comment", "line_comment", "block_comment"})
+# Comments (and Python docstrings) per grammar, as tree-sitter queries (run in C, not a Python walk).
+COMMENT_QUERIES = {
+    "python": "(comment) @c (expression_statement (string) @c) (expression_statement (concatenated_string) @c)",
+    "javascript": "(comment) @c",
+    "typescript": "(comment) @c",
+    "tsx": "(comment) @c",
+    "rust": "(line_comment) @c (block_comment) @c",
+    "go": "(comment) @c",
+}
+_queries: dict[str, object] = {}
+
+
+def _comment_query(language: str):
+    import tree_sitter
+
+    from zeta2_capture.languages import ts_language
+
+    query = _queries.get(language)
+    if query is None:
+        query = _queries[language] = tree_sitter.Query(ts_language(language), COMMENT_QUERIES[language])
+    return query
 
 
 def strip_comments(language: str, text: str) -> list[str]:
     """The file's lines with comments (and Python docstrings) cut out; line breaks stay where they were."""
+    import tree_sitter
+
     from zeta2_capture import languages
 
+    if language not in COMMENT_QUERIES:
+        return split_lines(text)
     data = text.encode("utf-8")
     tree = languages.parse(language, text)
     if tree is None:
         return split_lines(text)
-    spans: list[tuple[int, int]] = []
-    stack = [tree.root_node]
-    while stack:
-        node = stack.pop()
-        is_doc = (
-            language == "python"
-            and node.type == "expression_statement"
-            and node.named_child_count == 1
-            and node.named_children[0].type in ("string", "concatenated_string")
-        )
-        if node.type in COMMENT_NODES or is_doc:
-            spans.append((node.start_byte, node.end_byte))
-        elif node.child_count:
-            stack.extend(node.children)
-    spans.sort()
+    captures = tree_sitter.QueryCursor(_comment_query(language)).captures(tree.root_node)
+    spans = sorted((n.start_byte, n.end_byte) for nodes in captures.values() for n in nodes)
     out, pos = [], 0
     for a, b in spans:
         if a < pos:
@@ -388,10 +414,11 @@ class Miner:
             return skip("too many hunks")
         if sum(h.old_count + h.new_count for h in hunks) > MAX_CHANGED_LINES:
             return skip("too many changed lines")
-        old, reason = decode_source(cat.read(change.old_sha))
+        old_data, new_data = cat.read_many([change.old_sha, change.new_sha])
+        old, reason = decode_source(old_data)
         if old is None:
             return skip(reason or "unreadable")
-        new, reason = decode_source(cat.read(change.new_sha))
+        new, reason = decode_source(new_data)
         if new is None:
             return skip(reason or "unreadable")
         old_lines, new_lines = split_lines(old), split_lines(new)
@@ -401,12 +428,14 @@ class Miner:
             return skip("whitespace-only")
         language = self.language(change.path)
         assert language is not None
-        trivial = self._trivial_hunks(language, old, new, old_lines, new_lines, hunks)
-        if all(trivial):
-            return skip("comment-only")
+        # A repeat is skipped before the (costlier) comment check; only kept changes enter `_seen`,
+        # so the result is the same as checking in the README's order.
         key = change_key(old_lines, new_lines, hunks)
         if key in self._seen:
             return skip("duplicate change")
+        trivial = self._trivial_hunks(language, old, new, old_lines, new_lines, hunks)
+        if all(trivial):
+            return skip("comment-only")
         self._seen.add(key)
         multi = 2 <= len(hunks) <= MAX_HUNKS and not trivial[-1] and (
             hunks[-1].new_start + hunks[-1].new_count - hunks[0].new_start <= MULTI_SPAN_LINES
