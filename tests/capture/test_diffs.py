@@ -40,8 +40,8 @@ PATH = "pkg/mod.py"
 GIT_ENV = {**os.environ, "GIT_CONFIG_GLOBAL": os.devnull, "GIT_CONFIG_NOSYSTEM": "1"}
 
 
-def git_diff(tmp: Path, old: str, new: str, *, indent_heuristic: bool) -> str:
-    """`git diff --no-index -U3` of two texts, in the shared data's header format."""
+def git_diff(tmp: Path, old: str, new: str, *, indent_heuristic: bool, context: int = 3) -> str:
+    """`git diff --no-index -U<context>` of two texts, in the shared data's header format."""
     (tmp / "old").write_bytes(old.encode())
     (tmp / "new").write_bytes(new.encode())
     heuristic = "true" if indent_heuristic else "false"
@@ -58,7 +58,7 @@ def git_diff(tmp: Path, old: str, new: str, *, indent_heuristic: bool) -> str:
             "--no-index",
             "--no-color",
             "--no-ext-diff",
-            "-U3",
+            f"-U{context}",
             "old",
             "new",
         ],
@@ -155,6 +155,17 @@ def test_make_diff_is_byte_identical_to_git(tmp_path: Path, pair: tuple[str, str
     assert apply_diff(old, ours) == new
     assert apply_diff(new, reverse_diff(ours)) == old
     assert format_diff(parse_diff(ours), PATH) == ours
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(pair=text_pairs(), context=st.sampled_from([0, 1, 5]))
+def test_other_context_sizes_match_git(tmp_path: Path, pair: tuple[str, str], context: int) -> None:
+    old, new = pair
+    if old == new:
+        return
+    ours = make_diff(old, new, PATH, context)
+    assert ours == git_diff(tmp_path, old, new, indent_heuristic=False, context=context)
+    assert apply_diff(old, ours) == new
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
