@@ -184,7 +184,34 @@ def main() -> None:
                 t0 = time.perf_counter()
                 snapshot(rel, None, text, cursor, history, diagnostics, index)
                 typing_ms.append((time.perf_counter() - t0) * 1000)
+        # side by side: what the two per-keystroke optimisations buy, on the same typing edits
+        from zeta2_capture.diffs import make_diff
+        from zeta2_capture.history import windowed_diff
+        from zeta2_capture.related import _parsed, _parse_cache
+
+        whole_ms, window_ms, full_parse_ms, incr_parse_ms = [], [], [], []
+        for path in rng.sample(paths, 20):
+            rel = path.relative_to(root).as_posix()
+            lang = {"py": "python", "js": "javascript", "ts": "typescript", "rs": "rust", "go": "go"}[path.suffix[1:]]
+            base = text = path.read_text()
+            cursor = rng.randrange(len(text))
+            _parsed(lang, rel, text)
+            for ch in "value = other_fn(a, b)  ":
+                text = text[:cursor] + ch + text[cursor:]
+                cursor += 1
+                t0 = time.perf_counter(); make_diff(base, text, rel); t1 = time.perf_counter()
+                windowed_diff(base, text, rel); t2 = time.perf_counter()
+                parse(lang, text); t3 = time.perf_counter()
+                _parsed(lang, rel, text); t4 = time.perf_counter()
+                whole_ms.append((t1 - t0) * 1000); window_ms.append((t2 - t1) * 1000)
+                full_parse_ms.append((t3 - t2) * 1000); incr_parse_ms.append((t4 - t3) * 1000)
+            _parse_cache.clear()
         index.close()
+    print(f"history event render, median: make_diff whole file {statistics.median(whole_ms):.3f} ms vs windowed_diff "
+          f"{statistics.median(window_ms):.3f} ms ({statistics.median(whole_ms) / statistics.median(window_ms):.1f}x)")
+    print(f"buffer parse + outline, median: fresh tree-sitter parse alone {statistics.median(full_parse_ms):.3f} ms vs "
+          f"incremental parse + outline {statistics.median(incr_parse_ms):.3f} ms "
+          f"({statistics.median(full_parse_ms) / statistics.median(incr_parse_ms):.1f}x)")
     print(f"snapshot while typing ({len(typing_ms)} keystrokes in {len(typing_ms) // 24} files): "
           f"p50 {percentile(typing_ms, 0.5):.2f} ms, p95 {percentile(typing_ms, 0.95):.2f} ms, max {max(typing_ms):.2f} ms")
     print(f"snapshot, cold buffer ({args.requests} random files and cursors): p50 {percentile(snap_ms, 0.5):.2f} ms, "

@@ -28,7 +28,10 @@ from zeta2_capture.migrations import USAGE_MIGRATIONS
 from zeta2_capture.store import StoreError, open_database
 
 USAGE_FILE = "usage.sqlite3"
-EVENTS = ("requested", "shown", "accepted", "partial", "rejected", "settled", "retention", "dropped", "error")
+EVENTS = (
+    "requested", "suggested", "shown", "accepted", "partial", "rejected", "suppressed", "failed",
+    "settled", "retention", "dropped", "error",
+)
 MAX_LABEL_CHARS = 200
 
 # field -> allowed types. Sizes are counts; rates are 0..1; times are milliseconds or seconds.
@@ -40,6 +43,8 @@ FIELDS: dict[str, tuple[type, ...]] = {
     "language": (str,),
     "device": (str,),
     "latency_ms": (int, float),
+    "timing_ms": (dict,),  # per stage: {"prefill": 12.5, "decode": 30.1, ...}
+    "installation": (str,),  # random per-installation id (A/B assignment), not a user identity
     "prompt_tokens": (int,),
     "output_tokens": (int,),
     "reason": (str,),  # rejected / dropped / error reason (a label, not a message with code)
@@ -75,6 +80,11 @@ def check_fields(event: str, fields: dict[str, Any]) -> None:
             raise UsageError(f"usage log: field {key!r} must be {' or '.join(t.__name__ for t in types)}, got {type(value).__name__}")
         if isinstance(value, str) and (len(value) > MAX_LABEL_CHARS or "\n" in value):
             raise UsageError(f"usage log: field {key!r} looks like text, not a label (newline or over {MAX_LABEL_CHARS} chars)")
+        if isinstance(value, dict) and not all(
+            isinstance(k, str) and len(k) <= 40 and isinstance(v, (int, float)) and not isinstance(v, bool)
+            for k, v in value.items()
+        ):
+            raise UsageError(f"usage log: field {key!r} must map short names to numbers")
 
 
 class UsageLog:

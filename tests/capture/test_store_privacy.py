@@ -247,3 +247,13 @@ def test_parse_time_errors_are_exact():
     with pytest.raises(ValueError, match=r"invalid time 'yesterday': use an ISO 8601 date or time"):
         parse_time("yesterday")
     assert parse_time("2d", now=1_000_000) == 1_000_000 - 2 * 86400
+
+
+def test_usage_log_takes_the_daemons_timings_and_outcomes(tmp_path):
+    usage = UsageLog(tmp_path / "u.sqlite3", enabled=True)
+    usage.log("suggested", id="s1", variant="A", timing_ms={"prefill": 12.5, "decode": 30}, inserted_chars=4)
+    usage.log("suppressed", variant="A", reason="reverts-last-edit")
+    with pytest.raises(UsageError, match="field 'timing_ms' must map short names to numbers"):
+        usage.log("suggested", timing_ms={"prefill": "def f(): pass"})
+    assert [r["event"] for r in usage.records()] == ["suggested", "suppressed"]
+    usage.close()
