@@ -97,7 +97,39 @@ def edit_spans(old: str, new: str, *, by_tokens: bool = True) -> list[tuple[int,
         old_end = len(old) if newline < 0 else newline + 1
     suffix = len(old) - old_end
     new_end = len(new) - suffix
-    return _align_lines(old[prefix:old_end], new[prefix:new_end], prefix, prefix, by_tokens)
+    spans = _align_lines(old[prefix:old_end], new[prefix:new_end], prefix, prefix, by_tokens)
+    return _canonical_slides(old, new, spans)
+
+
+def _canonical_slides(old: str, new: str, spans: list[Span]) -> list[Span]:
+    """Moves each pure insertion or deletion to one chosen place among the places it could go.
+
+    Inserting "b\na\n" after "a\n" gives the same text as inserting "a\nb\n" before it, and two
+    alignments of similar texts may pick different ones; kept rate and reversal compare the texts of
+    spans from separate alignments, so the choice is made canonical: among all equivalent places,
+    the lowest one where the span starts a line, else the lowest one.
+    """
+    out: list[Span] = []
+    for k, (o0, o1, n0, n1) in enumerate(spans):
+        if (o0 == o1) == (n0 == n1):  # a replacement (or nothing): cannot slide
+            out.append((o0, o1, n0, n1))
+            continue
+        moved = old if n0 == n1 else new  # the text that moves: deleted from old or inserted into new
+        m0, m1 = (o0, o1) if n0 == n1 else (n0, n1)
+        floor = out[-1][1] if out else 0
+        ceiling = spans[k + 1][0] if k + 1 < len(spans) else len(old)
+        # slide down to the last equivalent place: the first moved character equals the one after it
+        while o1 < ceiling and moved[m0] == old[o1 if n0 == n1 else o0]:
+            o0, o1, n0, n1, m0, m1 = o0 + 1, o1 + 1, n0 + 1, n1 + 1, m0 + 1, m1 + 1
+        best = (o0, o1, n0, n1)
+        found_line_start = o0 == 0 or old[o0 - 1] == "\n"
+        # then walk up while the last moved character equals the one before, to the lowest line start
+        while not found_line_start and o0 > floor and moved[m1 - 1] == old[o0 - 1]:
+            o0, o1, n0, n1, m0, m1 = o0 - 1, o1 - 1, n0 - 1, n1 - 1, m0 - 1, m1 - 1
+            if o0 == 0 or old[o0 - 1] == "\n":
+                best, found_line_start = (o0, o1, n0, n1), True
+        out.append(best)
+    return out
 
 
 _LINE = re.compile(r"[^\n]*\n|[^\n]+")
