@@ -69,6 +69,10 @@ def main_status(args: argparse.Namespace) -> int:
 def main_enable(args: argparse.Namespace) -> int:
     from zeta2_capture.config import config_path, set_config
 
+    if args.usage_log:
+        set_config(usage_log=True)
+        print(f"usage log enabled (saved in {config_path()})")
+        return 0
     set_config(capture=True)
     print(f"capture enabled (saved in {config_path()}); an editor's session setting still wins for its session")
     return 0
@@ -77,6 +81,10 @@ def main_enable(args: argparse.Namespace) -> int:
 def main_disable(args: argparse.Namespace) -> int:
     from zeta2_capture.config import config_path, set_config
 
+    if args.usage_log:
+        set_config(usage_log=False)
+        print(f"usage log disabled (saved in {config_path()}); nothing about suggestions is recorded")
+        return 0
     set_config(capture=False)
     print(f"capture disabled (saved in {config_path()})")
     return 0
@@ -200,8 +208,9 @@ def make_parser() -> argparse.ArgumentParser:
         return p
 
     command("status", "show whether capture is on, where the store is and what it holds", main_status)
-    command("enable", "turn capture on (persisted for every process)", main_enable)
-    command("disable", "turn capture off (persisted for every process)", main_disable)
+    for name, func, verb in (("enable", main_enable, "on"), ("disable", main_disable, "off")):
+        p = command(name, f"turn capture {verb} (persisted for every process)", func)
+        p.add_argument("--usage-log", action="store_true", help=f"turn the metadata-only usage log {verb} instead")
     p = command("explain", "say why a file is or is not eligible for capture", main_explain)
     p.add_argument("file", metavar="FILE")
     p.add_argument("--root", help="workspace root (default: nearest folder with .git, else with a license file)")

@@ -171,7 +171,10 @@ class WorkspaceIndex:
         if language is None:
             return
         try:
-            result = outline(language, rel, text)
+            from zeta2_capture.related import parsed_buffer  # shares the incremental parse with snapshot()
+
+            parsed = parsed_buffer(language, rel, text)
+            result = parsed[1] if parsed is not None else outline(language, rel, text)
         except Exception as exc:  # a parser crash must never reach the daemon's request
             log.warning("index: cannot outline buffer %s: %s", rel, exc)
             return

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import functools
 import posixpath
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -84,10 +85,18 @@ def _point(text: str, offset: int) -> tuple[int, int]:
     return text.count("\n", 0, offset), len(text[line_start:offset].encode("utf-8"))
 
 
+_parse_lock = threading.Lock()  # trees are edited in place: one buffer update at a time
+
+
 def _parsed(language: str, path: str, text: str) -> tuple[tree_sitter.Tree, Outline] | None:
     """Parse + outline of a buffer. The last tree of each buffer is kept, and a new text is parsed
     incrementally against it (consecutive keystrokes differ by one small edit), which is what keeps
     a request to about a millisecond of parsing."""
+    with _parse_lock:
+        return _parsed_locked(language, path, text)
+
+
+def _parsed_locked(language: str, path: str, text: str) -> tuple[tree_sitter.Tree, Outline] | None:
     key = (language, path)
     hit = _parse_cache.get(key)
     if hit is not None and hit[0] == text:

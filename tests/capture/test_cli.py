@@ -138,3 +138,12 @@ def test_a_corrupted_config_is_reported(data_dir, capsys):
     (data_dir / "config.json").write_text("{broken")
     assert main(["status"]) == 2
     assert "config.json:1: invalid JSON" in capsys.readouterr().err
+
+
+def test_usage_log_switches_on_and_off_on_its_own(data_dir, capsys):
+    assert main(["disable", "--usage-log"]) == 0
+    config = load_config()
+    assert config.usage_log is False and config.capture is False
+    assert UsageLog().log("shown", id="s") is False
+    main(["enable", "--usage-log"])
+    assert load_config().usage_log is True and load_config().capture is False
