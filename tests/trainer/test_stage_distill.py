@@ -70,7 +70,7 @@ def test_distill_prompt_answer_rejects_and_cache(env, tmp_path, smollm2_tokenize
         summary = capsys.readouterr().err
         assert "distill: read 3, written 2, rejected 1 (no code block in the answer: 1), skipped 0" in summary
 
-        body = server.state.received[0].body
+        (body,) = [r.body for r in server.state.received if "Current file: pkg/mod0.py" in r.body["messages"][0]["content"]]
         system, user = body["system"], body["messages"][0]["content"]
         for rule in ("finish what they started: complete partial refactors", "Weigh the most recent edits most", "typing in progress",
                      "Keep the file's formatting", "Never delete or undo text the developer just added",
@@ -163,3 +163,17 @@ def test_killed_distill_resumes_with_each_id_once(tmp_path, smollm2_tokenizer_js
         assert f"skipped {written} (already done: {written})" in done.stderr
     ids = [json.loads(line)["id"] for line in out.read_text().splitlines()]
     assert sorted(ids) == sorted(make_example(i).id for i in range(n))  # each id exactly once
+
+
+def test_teacher_region_is_the_students_region(dev_jsonl, smollm2_tokenizer_json):
+    """RegionFinder skips rendering the whole prompt; its region must still be the renderer's."""
+    import itertools
+
+    from zeta2_capture.prompt import Renderer
+    from zeta2_trainer.stages.teacher_prompt import RegionFinder
+
+    renderer = Renderer.from_file(smollm2_tokenizer_json, "smollm2")
+    finder = RegionFinder(smollm2_tokenizer_json)
+    for example in itertools.islice(read_examples(dev_jsonl), 0, 400, 20):
+        layout = renderer.render_prompt(example).layout
+        assert finder.region(example) == (layout.start, layout.end), example.id

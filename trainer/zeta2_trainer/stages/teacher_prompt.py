@@ -68,7 +68,24 @@ class RegionFinder:
         return self._renderer
 
     def region(self, example: Any) -> tuple[int, int]:
-        layout = self._get_renderer().render_prompt(example).layout
+        """The region `Renderer.render_prompt(example).layout` has, without rendering the whole prompt:
+        the layout depends only on the text, the cursor and each line's token count (see region.py), and
+        the rest of the prompt costs most of the tokenizing. test_stage_distill checks they agree."""
+        from zeta2_capture.languages import normalize_language
+        from zeta2_capture.region import layout_region, split_lines
+
+        renderer = self._get_renderer()
+        lines = split_lines(example.before)
+        counts = [len(e.ids) for e in renderer.tokenizer.encode_batch(lines, add_special_tokens=False)] if lines else []
+        layout = layout_region(
+            example.before,
+            example.cursor,
+            counts,
+            region_tokens=renderer.config.region_tokens,
+            max_region_tokens=renderer.config.max_region_tokens,
+            language=normalize_language(example.language, example.path),
+            lines=lines,
+        )
         return layout.start, layout.end
 
 
