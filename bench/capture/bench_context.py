@@ -113,6 +113,7 @@ def main() -> None:
     parser.add_argument("--files", type=int, default=2000)
     parser.add_argument("--requests", type=int, default=500)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--dev", default=None, help="also time snapshot() on these real examples (e.g. ../shared/data/dev.jsonl)")
     args = parser.parse_args()
 
     from zeta2_capture.diagnostics import DiagnosticsStore
@@ -219,6 +220,18 @@ def main() -> None:
     print(f"related_context alone (buffer parse cached): p50 {percentile(related_ms, 0.5):.2f} ms, "
           f"p95 {percentile(related_ms, 0.95):.2f} ms")
     print(f"related entries per request: mean {statistics.mean(related_counts):.1f}")
+    if args.dev:
+        from zeta2_capture.schema import read_examples
+
+        real_ms, sizes = [], []
+        for ex in read_examples(args.dev):
+            history = EditHistory()
+            t0 = time.perf_counter()
+            snapshot(ex.path, ex.language, ex.before, ex.cursor, history, diagnostics, None)
+            real_ms.append((time.perf_counter() - t0) * 1000)
+            sizes.append(ex.before.count("\n"))
+        print(f"snapshot on {len(real_ms)} real files of {args.dev} (cold parse, no index; median {statistics.median(sizes):.0f}, "
+              f"max {max(sizes)} lines): p50 {percentile(real_ms, 0.5):.2f} ms, p95 {percentile(real_ms, 0.95):.2f} ms")
 
 
 if __name__ == "__main__":
