@@ -38,7 +38,7 @@ def module_text(lang: str, pkg: int, mod: int, imports: list[tuple[int, int]], r
     used = [f"m{m}_fn{rng.randrange(6)}" for _, m in imports]
     out: list[str] = []
     if lang == "python":
-        out += [f"from pkg{p}.m{m} import m{m}_fn{k}" for (p, m), k in zip(imports, range(6))]
+        out += [f"from pkg{p}.m{m} import m{m}_fn{k}" for (p, m), k in zip(imports, range(6), strict=False)]
         out += ["", f"LIMIT_{mod} = {mod}", ""]
         out += [f"class {cls}:", f"    size: int = {mod}", ""]
         for k in range(5):
@@ -50,7 +50,7 @@ def module_text(lang: str, pkg: int, mod: int, imports: list[tuple[int, int]], r
                     f"    return {call}(sum(items)) if False else sum(items)", ""]
     elif lang in ("javascript", "typescript"):
         ty = ": number" if lang == "typescript" else ""
-        out += [f'import {{ m{m}_fn{k} }} from "../pkg{p}/m{m}";' for (p, m), k in zip(imports, range(6))]
+        out += [f'import {{ m{m}_fn{k} }} from "../pkg{p}/m{m}";' for (p, m), k in zip(imports, range(6), strict=False)]
         out += ["", f"export const LIMIT_{mod} = {mod};", ""]
         if lang == "typescript":
             out += [f"export interface Shape{mod} {{", "  width: number;", "  height: number;", "}", ""]
@@ -65,7 +65,7 @@ def module_text(lang: str, pkg: int, mod: int, imports: list[tuple[int, int]], r
                     *[f"  items.push(a * {j} + b);" for j in range(8)],
                     f"  return {call}(items.reduce((x, y) => x + y, 0));", "}", ""]
     elif lang == "rust":
-        out += [f"use crate::pkg{p}::m{m}::m{m}_fn{k};" for (p, m), k in zip(imports, range(6))]
+        out += [f"use crate::pkg{p}::m{m}::m{m}_fn{k};" for (p, m), k in zip(imports, range(6), strict=False)]
         out += ["", f"pub const LIMIT_{mod}: i64 = {mod};", "", f"pub struct {cls} {{", "    pub size: i64,", "}", "",
                 f"impl {cls} {{"]
         for k in range(5):
@@ -82,7 +82,7 @@ def module_text(lang: str, pkg: int, mod: int, imports: list[tuple[int, int]], r
         for k in range(5):
             out += [f"func (t *{cls}) Method{k}(value int) int {{", "\ttotal := value",
                     *[f"\ttotal += {j}" for j in range(6)], f"\treturn total + Limit{mod}", "}", ""]
-        for k, fn in enumerate(fns):
+        for fn in fns:
             out += [f"func {fn.title()}(a int, b int) int {{", "\titems := []int{}",
                     *[f"\titems = append(items, a*{j}+b)" for j in range(8)], "\treturn len(items)", "}", ""]
     return "\n".join(out) + "\n"
@@ -188,7 +188,7 @@ def main() -> None:
         # side by side: what the two per-keystroke optimisations buy, on the same typing edits
         from zeta2_capture.diffs import make_diff
         from zeta2_capture.history import windowed_diff
-        from zeta2_capture.related import _parsed, _parse_cache
+        from zeta2_capture.related import _parse_cache, _parsed
 
         whole_ms, window_ms, full_parse_ms, incr_parse_ms = [], [], [], []
         for path in rng.sample(paths, 20):
@@ -200,12 +200,19 @@ def main() -> None:
             for ch in "value = other_fn(a, b)  ":
                 text = text[:cursor] + ch + text[cursor:]
                 cursor += 1
-                t0 = time.perf_counter(); make_diff(base, text, rel); t1 = time.perf_counter()
-                windowed_diff(base, text, rel); t2 = time.perf_counter()
-                parse(lang, text); t3 = time.perf_counter()
-                _parsed(lang, rel, text); t4 = time.perf_counter()
-                whole_ms.append((t1 - t0) * 1000); window_ms.append((t2 - t1) * 1000)
-                full_parse_ms.append((t3 - t2) * 1000); incr_parse_ms.append((t4 - t3) * 1000)
+                t0 = time.perf_counter()
+                make_diff(base, text, rel)
+                t1 = time.perf_counter()
+                windowed_diff(base, text, rel)
+                t2 = time.perf_counter()
+                parse(lang, text)
+                t3 = time.perf_counter()
+                _parsed(lang, rel, text)
+                t4 = time.perf_counter()
+                whole_ms.append((t1 - t0) * 1000)
+                window_ms.append((t2 - t1) * 1000)
+                full_parse_ms.append((t3 - t2) * 1000)
+                incr_parse_ms.append((t4 - t3) * 1000)
             _parse_cache.clear()
         index.close()
     print(f"history event render, median: make_diff whole file {statistics.median(whole_ms):.3f} ms vs windowed_diff "

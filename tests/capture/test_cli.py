@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -76,7 +75,7 @@ def test_export_to_stdout_and_file_with_filters(data_dir, tmp_path, capsys):
         store.add(Example("b", "a.py", "python", "x", 0), "shown")
     assert main(["export", "--kind", "settled", "-o", "-"]) == 0
     captured = capsys.readouterr()
-    [record] = [json.loads(l) for l in captured.out.splitlines()]
+    [record] = [json.loads(line) for line in captured.out.splitlines()]
     assert record["id"] == "a" and record["expected"] == "y" and "exported 1 captures" in captured.err
     out = tmp_path / "all.jsonl"
     main(["export", "-o", str(out)])

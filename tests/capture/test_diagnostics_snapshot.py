@@ -7,7 +7,13 @@ from pathlib import Path
 
 import pytest
 
-from zeta2_capture.diagnostics import DiagnosticError, DiagnosticsStore, collect_diagnostics, from_lsp, syntax_errors
+from zeta2_capture.diagnostics import (
+    DiagnosticError,
+    DiagnosticsStore,
+    collect_diagnostics,
+    from_lsp,
+    syntax_errors,
+)
 from zeta2_capture.history import EditHistory
 from zeta2_capture.index import WorkspaceIndex
 from zeta2_capture.schema import Diagnostic, Example, read_examples

@@ -23,7 +23,7 @@ def test_changed_span_finds_the_one_changed_region():
 def test_typing_within_a_second_coalesces_into_one_event(clock):
     h = EditHistory(clock)
     text = TEXT
-    for i, ch in enumerate("hello"):
+    for i in range(5):
         new = edit_line(text, 10, "line 10" + "hello"[: i + 1])
         h.record("a.py", text, new)
         text = new

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import os
 import shutil
+from pathlib import Path
 
 import pytest
 
 from zeta2_capture.index import WorkspaceIndex
 from zeta2_capture.outline import outline
-
-from pathlib import Path
 
 WORKSPACE = Path(__file__).resolve().parent / "fixtures" / "workspace"
 

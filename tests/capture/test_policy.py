@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from zeta2_capture.config import load_config, save_config, CaptureConfig
+from zeta2_capture.config import CaptureConfig, load_config, save_config
 from zeta2_capture.licenses import identify_license, workspace_license
 from zeta2_capture.policy import CapturePolicy, find_workspace_root, is_secret_looking
 from zeta2_capture.schema import Event, Example, Related

@@ -60,7 +60,7 @@ def evaluate(index):
         stats["tp"] += sum(any(covers(r, d) for r in got) for d in expected)
         stats["returned"] += len(got)
         stats["relevant_returned"] += sum(any(covers(r, d) for d in expected) for r in got)
-        stats["negatives"] += [k for k, d in zip(label["negatives"], negatives) if any(covers(r, d) for r in got)]
+        stats["negatives"] += [k for k, d in zip(label["negatives"], negatives, strict=True) if any(covers(r, d) for r in got)]
     return per_language
 
 
@@ -80,7 +80,7 @@ def test_precision_and_recall_per_language(index, record_property):
 
 
 def test_budget_cuts_and_ranking_is_buffer_then_imports(index):
-    label = next(l for l in LABELS if l["id"] == "py-report")
+    label = next(c for c in LABELS if c["id"] == "py-report")
     full = run_cursor(index, label)
     assert all(r.source == "import" for r in full)
     smallest = min(len(r.text.encode()) + len(r.path) + 16 for r in full)

@@ -87,8 +87,8 @@ def test_http_failure_stops_and_the_next_ship_resumes(tmp_path, endpoint):
         store.set_shipped_seq(endpoint.url, 0)
         ship(store, endpoint.url, batch_size=2)
     assert len(endpoint.received) == 2 and endpoint.posts == 5
-    lines = [json.loads(l) for body in endpoint.received.values() for l in body.decode().splitlines()]
-    assert sorted(l["id"] for l in lines) == ["id-0", "id-1", "id-2"]
+    records = [json.loads(line) for body in endpoint.received.values() for line in body.decode().splitlines()]
+    assert sorted(r["id"] for r in records) == ["id-0", "id-1", "id-2"]
 
 
 def test_unreachable_endpoint_is_a_ship_error(tmp_path):
