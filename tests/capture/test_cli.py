@@ -146,3 +146,13 @@ def test_usage_log_switches_on_and_off_on_its_own(data_dir, capsys):
     assert UsageLog().log("shown", id="s") is False
     main(["enable", "--usage-log"])
     assert load_config().usage_log is True and load_config().capture is False
+
+
+def test_a_corrupted_store_is_reported_with_the_way_out(data_dir, capsys):
+    data_dir.mkdir(parents=True)
+    store = data_dir / "captures.sqlite3"
+    store.write_bytes(b"garbage" * 1000)
+    assert main(["status"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"zeta2-capture status: error: {store}: the capture store is corrupted")
+    assert f"mv '{store}' '{store}.corrupt'" in err

@@ -113,3 +113,25 @@ def test_open_buffers_win_until_closed(workspace_copy):
         assert idx.definitions("surname") == [] and idx.definitions("initials")
         idx.update_buffer("/elsewhere/outside.py", "def outside(): pass\n")  # outside the root: ignored
         assert idx.definitions("outside") == []
+
+
+def test_real_files_of_every_language_index_without_errors(dev_jsonl, tmp_path):
+    """The shared dev set's files (real code, two repositories) written out as a workspace."""
+    from collections import Counter
+
+    from zeta2_capture.schema import read_examples
+
+    written = {}
+    for ex in read_examples(dev_jsonl):
+        path = tmp_path / ex.meta["repo"].replace("/", "__") / ex.path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(ex.before, encoding="utf-8")
+        written[path.relative_to(tmp_path).as_posix()] = ex.language
+    with WorkspaceIndex(tmp_path, watch=False) as idx:
+        assert idx.wait_ready(120)
+        indexed = set(idx.files())
+        with_defs = Counter(written[p] for p in indexed if idx.outline_for(p).definitions)
+    assert indexed == set(written)  # nothing in the dev files is binary, huge or undecodable
+    languages = Counter(written.values())
+    for language, n in languages.items():
+        assert with_defs[language] >= 0.8 * n, (language, with_defs[language], n)
