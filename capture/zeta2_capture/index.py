@@ -170,6 +170,14 @@ class WorkspaceIndex:
         language = normalize_language(language, rel)
         if language is None:
             return
+        from zeta2_capture.related import too_large_for_context
+
+        reason = too_large_for_context(text)
+        if reason is not None:
+            self._skip(rel, reason)  # as for files on disk over 1 MB
+            with self._lock:
+                self._buffers.add(rel)
+            return
         try:
             from zeta2_capture.related import parsed_buffer  # shares the incremental parse with snapshot()
 

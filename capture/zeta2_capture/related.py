@@ -35,6 +35,20 @@ from zeta2_capture.schema import Related
 WINDOW_LINES = 3
 NEARBY_LINES = 15  # buffer definitions this close to the cursor are already in the prompt
 MAX_ITEMS = 12
+# Buffers above these sizes get no tree-sitter context (as the index skips files over 1 MB): one
+# parse and outline of a 100k-line buffer takes about a second, too long for every keystroke.
+MAX_CONTEXT_BYTES = 1_000_000
+MAX_CONTEXT_LINES = 20_000
+
+
+def too_large_for_context(text: str) -> str | None:
+    """Why a buffer is too large to parse per request, or None."""
+    if len(text) > MAX_CONTEXT_BYTES or len(text.encode("utf-8")) > MAX_CONTEXT_BYTES:
+        return f"buffer over {MAX_CONTEXT_BYTES} bytes"
+    lines = text.count("\n")
+    if lines > MAX_CONTEXT_LINES:
+        return f"buffer over {MAX_CONTEXT_LINES} lines"
+    return None
 MAX_WORKSPACE_CANDIDATES = 2
 MAX_SCANNED_CANDIDATES = 48  # above this, only definitions in nearby files are considered
 
@@ -272,7 +286,7 @@ def related_context(
 ) -> list[Related]:
     """Definitions the code at `cursor` (code points into `text`) uses, best first, within `budget_bytes`."""
     language = normalize_language(language, path)
-    if language is None or budget_bytes <= 0:
+    if language is None or budget_bytes <= 0 or too_large_for_context(text):
         return []
     parsed = _parsed(language, path, text)
     if parsed is None:

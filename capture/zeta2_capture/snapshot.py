@@ -24,7 +24,7 @@ from typing import Any
 
 from zeta2_capture.diagnostics import DiagnosticsStore, collect_diagnostics
 from zeta2_capture.languages import normalize_language
-from zeta2_capture.related import parsed_buffer, related_context
+from zeta2_capture.related import parsed_buffer, related_context, too_large_for_context
 from zeta2_capture.schema import Diagnostic, Example
 
 DEFAULT_RELATED_BUDGET = 4096
@@ -55,10 +55,18 @@ def snapshot(
     events = history.events(max_events) if history is not None else ()
     recent = history.recent_paths() if history is not None else ()
     pushed = diagnostics.get(path) if isinstance(diagnostics, DiagnosticsStore) else list(diagnostics or ())
-    parsed = parsed_buffer(lang, path, text)  # one parse, shared by related context and diagnostics
-    tree = parsed[0] if parsed is not None else None
-    diags = collect_diagnostics(lang, text, pushed, cursor, limit=max_diagnostics, tree=tree)
-    related = related_context(index, path, text, cursor, related_budget_bytes, language=lang, recent_paths=recent)
+    extra_meta: dict[str, Any] = {}
+    skipped = too_large_for_context(text)
+    if skipped:
+        # no parse at all: pushed diagnostics only, no related context; the edit history still works
+        extra_meta["context_skipped"] = skipped
+        diags = collect_diagnostics(None, text, pushed, cursor, limit=max_diagnostics)
+        related = []
+    else:
+        parsed = parsed_buffer(lang, path, text)  # one parse, shared by related context and diagnostics
+        tree = parsed[0] if parsed is not None else None
+        diags = collect_diagnostics(lang, text, pushed, cursor, limit=max_diagnostics, tree=tree)
+        related = related_context(index, path, text, cursor, related_budget_bytes, language=lang, recent_paths=recent)
     return Example(
         id=id or f"{path}@{uuid.uuid4().hex[:12]}",
         path=path,
@@ -69,5 +77,5 @@ def snapshot(
         related=tuple(related),
         diagnostics=tuple(diags),
         expected=None,
-        meta={"created_at": time.time(), **(meta or {})},
+        meta={"created_at": time.time(), **extra_meta, **(meta or {})},
     )

@@ -104,3 +104,16 @@ def test_snapshot_on_real_examples_without_crashing(dev_jsonl):
         assert Example.from_json(got.to_json()).path == ex.path
         seen.add(ex.language)
     assert seen
+
+
+def test_a_100k_line_buffer_gets_history_but_no_parse(clock):
+    text = "".join(f"def f{i}(a):\n    return a + {i}\n" for i in range(50_000))
+    history = EditHistory(clock)
+    edited = text[:500] + "x" + text[500:]
+    history.record("big.py", text, edited)
+    pushed = [Diagnostic((3, 0), (3, 1), "warning", "pushed", "lint")]
+    ex = snapshot("big.py", "python", edited, 501, history, pushed)
+    assert ex.related == () and [d.message for d in ex.diagnostics] == ["pushed"]
+    assert ex.meta["context_skipped"] == "buffer over 1000000 bytes" and len(ex.events) == 1
+    short_lines = "x\n" * 30_000
+    assert snapshot("many.py", "python", short_lines, 0).meta["context_skipped"] == "buffer over 20000 lines"
