@@ -351,6 +351,15 @@ class WorkspaceIndex:
             self.generation += 1
             self._changed.notify_all()
 
+    def _rules_changed(self, base: str) -> None:
+        """A .gitignore changed: drop what it now ignores, pick up what it no longer ignores."""
+        self.rules.load(base)
+        with self._lock:
+            under = [p for p in self._outlines if not base or p.startswith(base + "/")]
+        for rel in under:
+            self._index_file(rel)
+        self._scan(self.root / base if base else self.root)
+
     def _remove_tree(self, rel_dir: str) -> None:
         with self._lock:
             for rel in [p for p in self._outlines if p.startswith(rel_dir + "/")]:
@@ -398,7 +407,7 @@ class WorkspaceIndex:
             full = self.root / rel
             if rel.endswith(".gitignore"):
                 base = rel.rsplit("/", 1)[0] if "/" in rel else ""
-                self.rules.load(base)
+                self._rules_changed(base)
                 continue
             if full.is_dir() and not full.is_symlink():
                 if event.event_type in ("created", "moved") and not self.rules.ignored(rel, is_dir=True):

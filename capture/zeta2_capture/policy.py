@@ -19,6 +19,7 @@ from __future__ import annotations
 import fnmatch
 import subprocess
 import threading
+import time
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
@@ -28,6 +29,7 @@ from zeta2_capture.config import load_config
 from zeta2_capture.licenses import license_files, workspace_license
 from zeta2_capture.schema import Example
 
+IGNORE_CACHE_SECONDS = 30.0  # git answers are cached per file this long (.gitignore edits show up after)
 SECRET_FILE_PATTERNS = (
     ".env", ".env.*", "*.env", "*.pem", "*.key", "*.p12", "*.pfx", "*.jks", "*.keystore", "*.kdbx",
     "id_*", "*credentials*", "*secret*", ".netrc", ".npmrc", ".pypirc", ".htpasswd", "*.ovpn", ".git-credentials",
@@ -74,7 +76,7 @@ class CapturePolicy:
         self.root = Path(root).resolve()
         self.session_enabled = session_enabled
         self._git: bool | None = None
-        self._ignore_cache: dict[str, str | None] = {}
+        self._ignore_cache: dict[str, tuple[float, str | None]] = {}
         self._lock = threading.Lock()
 
     @property
@@ -107,9 +109,11 @@ class CapturePolicy:
 
     def ignored_by(self, rel: str) -> str | None:
         """Why git ignores `rel` ('.gitignore:3:*.log'), or None when it does not."""
+        now = time.monotonic()
         with self._lock:
-            if rel in self._ignore_cache:
-                return self._ignore_cache[rel]
+            hit = self._ignore_cache.get(rel)
+            if hit is not None and now - hit[0] < IGNORE_CACHE_SECONDS:
+                return hit[1]
         reason: str | None = None
         if self._is_git():
             try:
@@ -135,7 +139,7 @@ class CapturePolicy:
                     reason = f"{gitignore.relative_to(self.root).as_posix()} (pathspec)"
                     break
         with self._lock:
-            self._ignore_cache[rel] = reason
+            self._ignore_cache[rel] = (now, reason)
         return reason
 
     def eligible(self, path: str | Path) -> Decision:

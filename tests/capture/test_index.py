@@ -135,3 +135,14 @@ def test_real_files_of_every_language_index_without_errors(dev_jsonl, tmp_path):
     languages = Counter(written.values())
     for language, n in languages.items():
         assert with_defs[language] >= 0.8 * n, (language, with_defs[language], n)
+
+
+def test_a_changed_gitignore_drops_and_restores_files(workspace_copy):
+    with WorkspaceIndex(workspace_copy) as idx:
+        assert idx.wait_ready(30)
+        assert "py/shop/orders.py" in idx.files()
+        gitignore = workspace_copy / ".gitignore"
+        gitignore.write_text(gitignore.read_text() + "py/shop/\n")
+        assert idx.wait_for(lambda: "py/shop/orders.py" not in idx.files(), timeout=20)
+        gitignore.write_text("*.secret.py\n")  # ignored_dir/ is no longer ignored
+        assert idx.wait_for(lambda: {"py/shop/orders.py", "ignored_dir/hidden.py"} <= set(idx.files()), timeout=20)
