@@ -135,6 +135,8 @@ class _Builder:
             if kind == "function" and parent is not None:
                 kind = "method"
             name_node = node.child_by_field_name("name")
+            if t == "mod_item" and node.child_by_field_name("body") is None:
+                return  # `mod net;` only declares a file; the file's own items are indexed
             if t == "impl_item":
                 name_node = node.child_by_field_name("type")
             elif t == "method_declaration":

@@ -53,8 +53,10 @@ MAX_WORKSPACE_CANDIDATES = 2
 MAX_SCANNED_CANDIDATES = 48  # above this, only definitions in nearby files are considered
 
 _IDENTIFIER_TYPES = frozenset(
-    {"identifier", "type_identifier", "field_identifier", "property_identifier", "shorthand_property_identifier"}
+    {"identifier", "type_identifier", "field_identifier", "property_identifier", "shorthand_property_identifier",
+     "shorthand_property_identifier_pattern"}
 )
+_DESTRUCTURING = frozenset({"object_pattern", "array_pattern", "pair_pattern", "assignment_pattern", "tuple_pattern"})
 _MEMBER_PARENTS = {
     "attribute": "object",
     "member_expression": "object",
@@ -169,6 +171,16 @@ def _uses_near(tree: tree_sitter.Tree, source: bytes, row: int, byte: int, kinds
             if parent.type in _PARAM_PARENTS and parent.named_children and parent.named_children[0] == node:
                 locals_.add(name)
                 return
+            if node.type == "shorthand_property_identifier_pattern" or parent.type in _DESTRUCTURING:
+                # `{ users }` / `[a, b]` in a parameter list binds locals
+                up = parent
+                for _ in range(4):
+                    if up is None:
+                        break
+                    if up.type in _PARAM_PARENTS:
+                        locals_.add(name)
+                        return
+                    up = up.parent
             binder = parent
             for _ in range(3):
                 if binder.type in _LOCAL_BINDERS:
@@ -182,6 +194,8 @@ def _uses_near(tree: tree_sitter.Tree, source: bytes, row: int, byte: int, kinds
                     break
                 binder = binder.parent
             obj_field = _MEMBER_PARENTS.get(parent.type)
+            if parent.type == "field_expression":
+                obj_field = None  # Rust `value.method()`: the qualifier is a value, not a module or type
             if obj_field is not None:
                 obj = parent.child_by_field_name(obj_field)
                 if obj is not None and obj != node:
@@ -355,7 +369,9 @@ def related_context(
                 tier, source_name = 1, "import"
             elif d.path in recent:
                 tier, source_name = 1, "recent"
-            elif posixpath.dirname(d.path) == folder and (q is None or not self_like):
+            elif go and posixpath.dirname(d.path) == folder and not self_like:
+                # a Go package is its folder: same-package names need no import; elsewhere a name
+                # from another file of the folder is only in scope through an import (tier 1)
                 tier, source_name = 2, "folder"
             else:
                 tier, source_name = 3, "workspace"
