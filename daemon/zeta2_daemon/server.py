@@ -76,23 +76,26 @@ class Zeta2Protocol(LanguageServerProtocol):
         return result
 
     def structure_message(self, data: dict[str, Any]):
+        is_request = isinstance(data, dict) and "id" in data and "method" in data and "jsonrpc" in data
         try:
-            return super().structure_message(data)
+            message = super().structure_message(data)
         except JsonRpcException as exc:
-            if isinstance(data, dict) and "id" in data and "method" in data and "jsonrpc" in data:
+            if is_request:
                 return _BadRequest(data["id"], str(data["method"]), exc)
             raise
+        if is_request and not hasattr(message, "id"):
+            # A notification method sent as a request (with an id): pygls would drop the id and the
+            # client would wait forever. Answer it with an error instead.
+            return _BadRequest(data["id"], str(data["method"]), JsonRpcException(message="is a notification"))
+        return message
 
     def handle_message(self, message):
         if isinstance(message, _BadRequest):
-            log.error("invalid params for %s (request %r): answered InvalidParams", message.method, message.id)
-            self._send_response(
-                message.id,
-                error=types.ResponseError(
-                    code=types.ErrorCodes.InvalidParams,
-                    message=f"invalid params for {message.method}",
-                ),
-            )
+            notification = message.error.message == "is a notification"
+            what = f"{message.method} is a notification, not a request" if notification else f"invalid params for {message.method}"
+            log.error("%s (request %r): answered with an error", what, message.id)
+            code = types.ErrorCodes.InvalidRequest if notification else types.ErrorCodes.InvalidParams
+            self._send_response(message.id, error=types.ResponseError(code=code, message=what))
             return
         if not hasattr(message, "jsonrpc"):
             log.error("ignored a message that is not a JSON-RPC object: %.200r", message)
@@ -295,7 +298,9 @@ class Zeta2Server(LanguageServer):
             self.status.update(**status_fields)
         if not outcome.ok:
             self.counters["errors"] += 1
-            self.status.error(outcome.failure)
+            self.status.update(lastOutcome={"uri": uri, "result": "failed", "reason": outcome.failure})
+            if not outcome.failure.startswith("no edit"):
+                self.status.error(outcome.failure)
             self.capture.on_no_suggestion(path, variant.label, outcome)
             return None
         if self.status.snapshot().get("lastError"):
@@ -309,6 +314,8 @@ class Zeta2Server(LanguageServer):
         if not verdict.ok:
             self.counters["suppressed"] += 1
             log.info("suggestion for %s suppressed: %s %s", path, verdict.reason, verdict.detail)
+            reason = f"suppressed: {verdict.reason}" + (f" ({verdict.detail})" if verdict.detail else "")
+            self.status.update(lastOutcome={"uri": uri, "result": "suppressed", "reason": reason})
             self.capture.on_suppressed(path, variant.label, outcome, verdict.reason)
             return None
         s = Suggestion(
@@ -325,6 +332,7 @@ class Zeta2Server(LanguageServer):
         )
         self.cache.put(s)
         self.capture.on_suggested(s, path)
+        self.status.update(lastOutcome={"uri": uri, "result": "suggested", "reason": "", "id": s.id})
         if doc.version != doc_version or doc.text != text:
             # The user typed while the model ran: answer only if the suggestion survives the typing.
             return self.cache.lookup(uri, doc.version, doc.text, self.cursors.get(uri, cursor))

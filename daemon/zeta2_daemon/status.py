@@ -2,7 +2,8 @@
 
 Fields: model (pack name or null), device, trained (false for the untrained bootstrap pack), busy
 (a prediction is running), capture (opt-in on/off), variants (A/B arms), lastError (the latest
-reason a suggestion could not be made, with the time), and pending (requests waiting).
+reason a suggestion could not be made, with the time), lastOutcome (what the latest request gave:
+suggested / suppressed / failed, with the reason), and pending (requests waiting).
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ class StatusBoard:
             "usageLog": False,
             "variants": [],
             "lastError": None,
+            "lastOutcome": None,
             "pending": 0,
         }
         self._last_sent: dict[str, Any] | None = None

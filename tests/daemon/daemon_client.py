@@ -79,7 +79,7 @@ class Daemon:
             else:
                 events.append(types.TextDocumentContentChangeWholeDocument(text=c["text"]))
         self.client.text_document_did_change(
-            types.DidChangeTextDocumentParams(types.VersionedTextDocumentIdentifier(uri, version), events)
+            types.DidChangeTextDocumentParams(types.VersionedTextDocumentIdentifier(version=version, uri=uri), events)
         )
 
     async def inline_edit(self, uri: str, version: int | None, line: int, character: int) -> dict[str, Any]:
