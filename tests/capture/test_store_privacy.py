@@ -257,3 +257,24 @@ def test_usage_log_takes_the_daemons_timings_and_outcomes(tmp_path):
         usage.log("suggested", timing_ms={"prefill": "def f(): pass"})
     assert [r["event"] for r in usage.records()] == ["suggested", "suppressed"]
     usage.close()
+
+
+def test_a_read_only_store_raises_a_clear_error(tmp_path):
+    # tests run as root, where file modes do not stop writes: SQLite's query_only gives the same
+    # SQLITE_READONLY error a read-only file or mount gives
+    with CaptureStore(tmp_path / "s.sqlite3") as store:
+        store.add(ex(1), "settled")
+        store.conn.execute("PRAGMA query_only = ON")
+        with pytest.raises(StoreError, match="cannot write a capture .*readonly.*check free space and permissions"):
+            store.add(ex(2), "settled")
+
+
+def test_the_capturer_never_raises_when_the_store_is_broken(tmp_path, data_dir):
+    root = repo(tmp_path)
+    save_config(CaptureConfig(capture=True))
+    data_dir.mkdir(parents=True, exist_ok=True)
+    (data_dir / "captures.sqlite3").write_bytes(b"not sqlite" * 200)
+    capturer = Capturer(CapturePolicy(root))
+    decision = capturer.capture(example(root), "settled")
+    assert not decision.eligible and "the capture store is corrupted" in decision.reasons[0]
+    assert capturer.failures == 1
