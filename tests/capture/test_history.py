@@ -141,3 +141,36 @@ def test_windowed_diff_equals_the_whole_file_diff(dev_jsonl):
             assert windowed_diff(old, new, ex.path) == make_diff(old, new, ex.path), ex.id
             checked += 1
     assert checked >= 400
+
+
+def test_events_replayed_in_order_rebuild_the_text_property():
+    """Whatever the edits and pauses, the events chain: applying them in order to the text before
+    the first one gives the text after the last one."""
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    edit = st.tuples(
+        st.integers(min_value=0, max_value=10_000),  # position (mod len)
+        st.integers(min_value=0, max_value=12),  # characters deleted
+        st.sampled_from(["", "x", "\n", "abc\n", "    return 1\n", "é", "😀"]),  # inserted
+        st.sampled_from([0.05, 0.3, 0.99, 1.0, 3.0]),  # pause before it
+    )
+
+    @settings(max_examples=60, deadline=None)
+    @given(st.lists(edit, min_size=1, max_size=9))
+    def check(edits):
+        clock = [100.0]
+        history = EditHistory(lambda: clock[0])
+        text = start = TEXT
+        for pos, deleted, inserted, pause in edits:
+            clock[0] += pause
+            pos %= len(text) + 1
+            new = text[:pos] + inserted + text[pos + deleted :]
+            history.record("a.py", text, new)
+            text = new
+        replay = start
+        for event in history.events():
+            replay = apply_diff(replay, event.diff)
+        assert replay == text
+
+    check()
