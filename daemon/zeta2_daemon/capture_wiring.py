@@ -1,100 +1,59 @@
-"""The daemon's side of capture: edit history, snapshots, opt-in capture records and the usage log.
+"""The daemon's side of capture (docs/capture.md "How the daemon is meant to use it").
 
 What the daemon hands to `zeta2_capture`:
-- every document change (as code-point edits) -> the per-document edit history, whose events are
-  the `events` of the Example the model sees;
-- every suggestion request -> a snapshot Example (cursor file, history, diagnostics);
-- with capture opted in, every *shown* suggestion -> a capture record (snapshot + prediction), with
-  settle and retention outcomes attached later; with capture off, nothing with code or text in it
-  is written anywhere;
-- every suggestion outcome (suggested, shown, accepted, partially accepted, rejected with reason,
-  suppressed with reason, failed) -> the usage log, metadata only.
+- every document change -> the workspace `EditHistory` (its events are what the model sees) and
+  the `SettleTracker`; buffers reach the `WorkspaceIndex` lazily, at the next request, so didChange
+  stays cheap while a prediction runs;
+- every suggestion request -> `snapshot(...)`, the Example the model sees;
+- with capture opted in, every *shown* suggestion -> a `shown` capture record (snapshot, prediction
+  in meta), accepted/rejected ones likewise, and `settled` records when the tracker settles them;
+  with capture off, the `Capturer` never opens its store: no code or text is written anywhere;
+- every outcome (suggested, shown, accepted, partial, rejected, suppressed, failed, settled,
+  retention, dropped) -> the `UsageLog`, metadata only (it refuses anything that looks like text).
 
-Capture's own modules are imported lazily and optionally: the history falls back to the daemon's
-minimal coalescing history (`_History`) when `zeta2_capture.history` is not there.
+A capture or usage-log failure (full disk, damaged file) is logged and never fails a suggestion.
 """
 
 from __future__ import annotations
 
 import logging
 import time
-from collections import deque
-from dataclasses import dataclass, field
+import uuid
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from zeta2_capture.schema import Diagnostic, Event, Example
+from zeta2_capture.diagnostics import DiagnosticsStore, from_lsp
+from zeta2_capture.history import EditHistory
+from zeta2_capture.schema import Example
+from zeta2_capture.settle import Dropped, Retention, Settled, SettleTracker, settled_example
+from zeta2_capture.snapshot import snapshot
 
-from .documents import Document, TextEdit, column_to_index
+from .documents import Document, TextEdit
 
 log = logging.getLogger(__name__)
 
-SEVERITY_NAMES = {1: "error", 2: "warning", 3: "information", 4: "hint"}
-COALESCE_LINES = 8
-PAUSE_S = 1.0
-MAX_EVENTS = 10
-MAX_EVENT_BYTES = 6 * 1024
-
-
-@dataclass
-class _Pending:
-    path: str
-    old_text: str
-    new_text: str
-    last_time: float
-    last_line: int
-
-
-@dataclass
-class _History:
-    """Edit events of one document per the brief: coalesce within 8 lines, split on 1 s pauses."""
-
-    events: deque = field(default_factory=lambda: deque(maxlen=MAX_EVENTS))
-    current: _Pending | None = None
-
-    def record(self, path: str, before: str, after: str, line: int, now: float) -> None:
-        cur = self.current
-        if cur is not None and now - cur.last_time < PAUSE_S and abs(line - cur.last_line) <= COALESCE_LINES:
-            cur.new_text, cur.last_time, cur.last_line = after, now, line
-            return
-        self.flush()
-        self.current = _Pending(path, before, after, now, line)
-
-    def flush(self) -> None:
-        cur, self.current = self.current, None
-        if cur is None or cur.old_text == cur.new_text:
-            return
-        self.events.append(_event(cur))
-
-    def snapshot(self) -> tuple[Event, ...]:
-        events = list(self.events)
-        if self.current is not None and self.current.old_text != self.current.new_text:
-            events.append(_event(self.current))
-        return tuple(e for e in events if e is not None)
-
-
-def _event(p: _Pending) -> Event | None:
-    from zeta2_capture.diffs import make_diff
-
-    diff = make_diff(p.old_text, p.new_text, p.path)
-    if not diff or len(diff.encode("utf-8")) > MAX_EVENT_BYTES:
-        return None
-    return Event(p.path, diff, False)
-
 
 class CaptureWiring:
-    def __init__(self, data_dir: Path | None = None, clock=time.monotonic):
+    def __init__(self, data_dir: Path | None = None, clock=time.monotonic, *, index: bool = True):
         self._data_dir = Path(data_dir) if data_dir is not None else None
         self.clock = clock
+        self.use_index = index
         self.root: Path | None = None
-        self.enabled = False
-        self.usage_enabled = False
+        self.history = EditHistory(clock=clock)
+        self.diagnostics = DiagnosticsStore()
+        self.tracker = SettleTracker(clock=clock)
+        self.index: Any = None
+        self.policy: Any = None
+        self.capturer: Any = None
+        self.usage_log: Any = None
+        self.usage_wanted = True
         self.ship_to: str | None = None
-        self._histories: dict[str, _History] = {}
         self._installation_id: str | None = None
-        self.usage: deque[dict[str, Any]] = deque(maxlen=1000)  # the latest usage records, for status
-        self._usage_log: Any = None
-        self._store: Any = None
+        self._dirty: dict[str, tuple[str, str | None]] = {}  # path -> (text, language) not yet indexed
+        self._accepting: dict[str, str] = {}  # path -> text once an accepted suggestion is applied
+        self._variants: dict[str, str] = {}  # suggestion id -> variant, for settle/retention records
+        self.records: dict[str, int] = {}  # capture kind -> records written this session (for status/tests)
 
     # ------------------------------------------------------------------ setup
 
@@ -108,20 +67,44 @@ class CaptureWiring:
 
     def set_root(self, root: Path | None) -> None:
         self.root = root
+        if root is not None and self.use_index and root.is_dir():
+            try:
+                from zeta2_capture.index import WorkspaceIndex
+
+                self.index = WorkspaceIndex(root)
+            except Exception as exc:  # an unreadable workspace: serve without related context
+                log.warning("workspace index for %s not available: %s", root, exc)
+                self.index = None
 
     def configure(self, settings: Any) -> None:
-        try:
-            from zeta2_capture.config import load_config
+        from zeta2_capture.policy import CapturePolicy
+        from zeta2_capture.store import Capturer
+        from zeta2_capture.usage import UsageLog
 
-            user = load_config()
-            default_capture, default_usage, ship_to = user.capture, user.usage_log, user.ship_to
-        except Exception as exc:  # a broken config file must not stop suggestions
-            log.warning("capture config unreadable, capture stays off: %s", exc)
-            default_capture, default_usage, ship_to = False, True, None
-        # The editor's setting wins for this session when it turned capture on; off is the default.
-        self.enabled = settings.capture_enabled if settings.capture_enabled is not None else default_capture
-        self.usage_enabled = bool(settings.usage_log and default_usage)
-        self.ship_to = settings.capture_ship_to or ship_to
+        if self.capturer is not None:
+            self.capturer.close()
+        self.policy = CapturePolicy(self.root or Path.cwd(), session_enabled=settings.capture_enabled)
+        self.capturer = Capturer(self.policy)
+        self.ship_to = settings.capture_ship_to
+        self.usage_wanted = settings.usage_log
+        if self.usage_log is None:
+            self.usage_log = UsageLog(enabled=None)  # None: the user's config (`usage_log`) decides
+        self.usage_log._enabled = None if settings.usage_log else False
+
+    @property
+    def enabled(self) -> bool:
+        try:
+            return bool(self.policy is not None and self.policy.enabled)
+        except Exception as exc:  # unreadable config: capture stays off
+            log.warning("capture config unreadable, capture is off: %s", exc)
+            return False
+
+    @property
+    def usage_enabled(self) -> bool:
+        try:
+            return bool(self.usage_log is not None and self.usage_log.enabled)
+        except Exception:
+            return False
 
     def installation_id(self, settings: Any) -> str:
         if settings.installation_id:
@@ -133,123 +116,187 @@ class CaptureWiring:
                 self._installation_id = installation_id(self.data_dir)
             except OSError as exc:
                 log.warning("cannot keep an installation id in %s (%s); using a per-process one", self.data_dir, exc)
-                import uuid
-
                 self._installation_id = uuid.uuid4().hex
         return self._installation_id
 
     def close(self) -> None:
-        for obj in (self._usage_log, self._store):
-            close = getattr(obj, "close", None)
-            if close is not None:
+        for obj in (self.capturer, self.usage_log, self.index):
+            if obj is not None:
                 try:
-                    close()
+                    obj.close()
                 except Exception:
-                    log.exception("closing capture failed")
+                    log.exception("closing %s failed", type(obj).__name__)
 
     # ------------------------------------------------------------------ documents
 
     def on_open(self, doc: Document, path: str) -> None:
-        self._histories[doc.uri] = _History()
+        self._dirty[path] = (doc.text, doc.language)
 
     def on_change(self, doc: Document, path: str, edits: list[TextEdit]) -> None:
-        history = self._histories.setdefault(doc.uri, _History())
         if not edits:
             return
-        # Rebuild the text before this batch of edits by undoing them in reverse order.
-        before = doc.text
-        for e in reversed(edits):
+        after = doc.text
+        before = after
+        for e in reversed(edits):  # undo the batch to get the text before it
             before = before[: e.start] + e.old_text + before[e.start + len(e.new_text) :]
-        line = doc.text.count("\n", 0, edits[-1].start)
-        history.record(path, before, doc.text, line, self.clock())
+        predicted = self._accepting.get(path) == after
+        if predicted:
+            del self._accepting[path]
+        self.history.record(path, before, after, predicted=predicted)
+        self.tracker.on_edit(path, before, after)
+        self._dirty[path] = (after, doc.language)
 
-    def on_close(self, uri: str) -> None:
-        self._histories.pop(uri, None)
+    def on_close(self, uri: str, path: str) -> None:
+        self.tracker.on_closed(path)
+        self.diagnostics.clear(path)
+        self._dirty.pop(path, None)
+        if self.index is not None:
+            try:
+                self.index.close_buffer(path)
+            except Exception:
+                log.exception("index close_buffer(%s) failed", path)
 
-    def events(self, uri: str) -> tuple[Event, ...]:
-        history = self._histories.get(uri)
-        return history.snapshot() if history else ()
+    def set_diagnostics(self, path: str, text: str, items: list[Any], encoding: str) -> int:
+        """Stores the editor's diagnostics for `path`; malformed ones are skipped. Returns how many were kept."""
+        kept = []
+        for i, item in enumerate(items):
+            try:
+                kept.append(from_lsp(item, text, encoding=encoding, where=f"diagnostics[{i}]"))
+            except Exception as exc:
+                log.warning("zeta2/diagnostics for %s: skipped %s", path, exc)
+        self.diagnostics.set(path, kept)
+        return len(kept)
 
-    def snapshot(
-        self,
-        uri: str,
-        path: str,
-        language: str | None,
-        text: str,
-        cursor: int,
-        diagnostics: list[dict[str, Any]],
-        encoding: str,
-        doc: Document,
-    ) -> Example:
-        return Example(
-            id=f"{path}@{doc.version}",
-            path=path,
-            language=language or "",
-            before=text,
-            cursor=cursor,
-            events=self.events(uri),
-            diagnostics=tuple(_diagnostics(diagnostics, doc, encoding)),
-            expected=None,
+    def snapshot(self, path: str, language: str | None, text: str, cursor: int, version: int) -> Example:
+        if self.index is not None and path in self._dirty:
+            buffered, lang = self._dirty.pop(path)
+            try:
+                self.index.update_buffer(path, buffered, lang)
+            except Exception:
+                log.exception("index update_buffer(%s) failed", path)
+        return snapshot(
+            path,
+            language,
+            text,
+            cursor,
+            self.history,
+            self.diagnostics,
+            self.index,
+            id=f"{path}@{version}",
             meta={"source": "zeta2-daemon"},
         )
 
-    # ------------------------------------------------------------------ outcomes (usage log: metadata only)
+    # ------------------------------------------------------------------ usage log (metadata only)
 
-    def _usage(self, kind: str, **fields: Any) -> None:
-        record = {"event": kind, "time": time.time(), **fields}
-        self.usage.append(record)
-        if not self.usage_enabled:
+    def _usage(self, event: str, **fields: Any) -> None:
+        if self.usage_log is None:
             return
-        log.debug("usage %s", record)
+        fields = {k: v for k, v in fields.items() if v is not None}
+        try:
+            self.usage_log.log(event, **fields)
+        except Exception as exc:  # UsageError is a bug in what we log; StoreError a disk problem
+            log.warning("usage log: %s record not written: %s", event, exc)
+
+    def _capture(self, example: Example | None, kind: str) -> None:
+        if example is None or self.capturer is None:
+            return
+        try:
+            decision = self.capturer.capture(example, kind)
+        except Exception:
+            log.exception("capture of a %s record failed", kind)
+            return
+        if getattr(decision, "eligible", False):
+            self.records[kind] = self.records.get(kind, 0) + 1
+        else:
+            log.debug("%s record not captured: %s", kind, "; ".join(getattr(decision, "reasons", ()) or ()))
+
+    # ------------------------------------------------------------------ suggestion outcomes
 
     def on_suggested(self, s: Any, path: str) -> None:
+        self._variants[s.id] = s.variant
         self._usage(
             "suggested",
             id=s.id,
-            variant=s.variant,
             model=s.model,
-            latency_ms=dict(s.latency_ms),
-            inserted=len(s.edit.new_text),
-            deleted=s.edit.end - s.edit.start,
+            variant=s.variant,
+            language=s.example.language if s.example is not None else None,
+            latency_ms=s.latency_ms.get("daemon"),
+            timing_ms={k: v for k, v in s.latency_ms.items() if isinstance(v, (int, float))},
+            inserted_chars=len(s.edit.new_text),
+            deleted_chars=s.edit.end - s.edit.start,
+            edit_lines=s.edit.new_text.count("\n") + 1,
         )
 
-    def on_shown(self, s: Any, path: str) -> None:
-        self._usage("shown", id=s.id, variant=s.variant, model=s.model)
+    def on_shown(self, s: Any, path: str, region: tuple[int, int] | None) -> None:
+        self._usage("shown", id=s.id, model=s.model, variant=s.variant, latency_ms=s.latency_ms.get("daemon"))
+        start, end = region if region is not None else (s.edit.start, s.edit.end)
+        start, end = min(start, s.edit.start), max(end, s.edit.end)
+        predicted_region = s.before[start : s.edit.start] + s.edit.new_text + s.before[s.edit.end : end]
+        try:
+            self.tracker.on_shown(
+                s.id, path, s.before, start, end, predicted_region,
+                model=s.model, latency_ms=float(s.latency_ms.get("daemon", 0.0)), example=s.example,
+            )
+        except ValueError as exc:
+            log.warning("settle tracking of %s skipped: %s", s.id, exc)
+        if self.enabled:
+            self._capture(self._with_prediction(s, "shown"), "shown")
 
-    def on_accept(self, s: Any) -> None:
-        self._usage("accepted", id=s.id, variant=s.variant, model=s.model)
+    def _with_prediction(self, s: Any, kind: str) -> Example | None:
+        if s.example is None:
+            return None
+        meta = {
+            **s.example.meta,
+            "kind": kind,
+            "suggestion_id": s.id,
+            "model": s.model,
+            "variant": s.variant,
+            "prediction": {"start": s.edit.start, "end": s.edit.end, "new_text": s.edit.new_text},
+        }
+        return replace(s.example, meta=meta)
+
+    def on_accept(self, s: Any, path: str) -> None:
+        self.tracker.on_accepted(s.id)
+        self._accepting[path] = s.predicted
+        self._usage("accepted", id=s.id, model=s.model, variant=s.variant)
+        if self.enabled:
+            self._capture(self._with_prediction(s, "accepted"), "accepted")
 
     def on_partial(self, s: Any, accepted_length: int) -> None:
-        self._usage("partial", id=s.id, variant=s.variant, model=s.model, accepted_length=accepted_length)
+        self._usage("partial", id=s.id, model=s.model, variant=s.variant, accepted_length=accepted_length)
 
     def on_reject(self, s: Any, reason: str) -> None:
-        self._usage("rejected", id=s.id, variant=s.variant, model=s.model, reason=reason)
+        self.tracker.on_rejected(s.id, reason)
+        self._usage("rejected", id=s.id, model=s.model, variant=s.variant, reason=_label(reason))
+        if self.enabled:
+            self._capture(self._with_prediction(s, "rejected"), "rejected")
 
-    def on_suppressed(self, path: str, variant: str, outcome: Any, reason: str) -> None:
-        self._usage("suppressed", variant=variant, model=outcome.model, reason=reason, latency_ms=dict(outcome.timing_ms))
+    def on_suppressed(self, variant: str, outcome: Any, reason: str) -> None:
+        self._usage("suppressed", model=outcome.model, variant=variant, reason=_label(reason),
+                    latency_ms=outcome.timing_ms.get("daemon"))
 
-    def on_no_suggestion(self, path: str, variant: str, outcome: Any) -> None:
-        self._usage("failed", variant=variant, model=outcome.model, reason=outcome.failure[:200])
+    def on_no_suggestion(self, variant: str, outcome: Any) -> None:
+        self._usage("failed", model=outcome.model, variant=variant, reason=_label(outcome.failure),
+                    latency_ms=outcome.timing_ms.get("daemon"))
+
+    def tick(self, now: float | None = None) -> list[Any]:
+        """Settle and retention outcomes due by `now`: captured (when on) and logged."""
+        outcomes = self.tracker.tick(now)
+        for o in outcomes:
+            variant = self._variants.get(o.id)
+            if isinstance(o, Settled):
+                self._usage("settled", id=o.id, model=o.model, variant=variant,
+                            kept_rate=round(o.kept_rate, 4), recall_rate=round(o.recall_rate, 4))
+                if self.enabled:
+                    self._capture(settled_example(o, variant=variant), "settled")
+            elif isinstance(o, Retention):
+                self._usage("retention", id=o.id, model=o.model, variant=variant, seconds=o.seconds,
+                            retained=round(o.retained, 4))
+            elif isinstance(o, Dropped):
+                self._usage("dropped", id=o.id, variant=variant, reason=_label(o.reason))
+        return outcomes
 
 
-def _diagnostics(items: list[dict[str, Any]], doc: Document, encoding: str) -> list[Diagnostic]:
-    """LSP diagnostics (negotiated columns) as schema diagnostics (code-point columns); bad ones skipped."""
-    out = []
-    for item in items:
-        try:
-            rng = item["range"]
-            points = []
-            for key in ("start", "end"):
-                line, character = int(rng[key]["line"]), int(rng[key]["character"])
-                if line < 0 or character < 0 or line >= doc.line_count:
-                    raise ValueError("out of range")
-                points.append((line, column_to_index(doc.line_text(line), character, encoding)))
-            severity = SEVERITY_NAMES.get(item.get("severity", 1), "error")
-            message = item.get("message")
-            if not isinstance(message, str):
-                raise ValueError("message")
-            source = item.get("source") or ""
-            out.append(Diagnostic(points[0], points[1], severity, message, source if isinstance(source, str) else ""))
-        except (KeyError, TypeError, ValueError):
-            continue
-    return out
+def _label(text: str) -> str:
+    """A usage-log label: one line, at most 200 characters (the log refuses longer text)."""
+    return " ".join(str(text).split())[:200]

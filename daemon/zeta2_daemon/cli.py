@@ -41,6 +41,9 @@ def make_parser() -> argparse.ArgumentParser:
     parser.add_argument("--tcp", metavar="HOST:PORT", help="listen on TCP instead of stdio")
     parser.add_argument("--log-file", metavar="FILE", type=Path, help="write logs here instead of stderr")
     parser.add_argument("-v", "--verbose", action="count", default=0, help="more logging (-vv for debug)")
+    # Tests only: a clock they advance over LSP (zeta2/test/advanceClock) instead of sleeping.
+    parser.add_argument("--test-clock", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--no-index", action="store_true", help="do not index the workspace for related context")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     from .demo import add_demo_arguments
 
@@ -99,7 +102,7 @@ def run_server(args: argparse.Namespace) -> int:
 
     from .server import create_server
 
-    server = create_server(default_pack=args.model, ab_variants=variants)
+    server = create_server(default_pack=args.model, ab_variants=variants, test_clock=args.test_clock, index=not args.no_index)
     if tcp:
         server.start_tcp(*tcp)
     else:

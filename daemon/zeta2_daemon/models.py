@@ -45,6 +45,7 @@ class Outcome:
     failure: str = ""
     timing_ms: dict[str, float] = field(default_factory=dict)
     model: str = ""
+    region: tuple[int, int] | None = None  # the prompt's editable region in code points (for settling)
 
     @property
     def ok(self) -> bool:
@@ -104,10 +105,12 @@ class ModelSlot:
         timing["tokens_per_forward"] = round(result.tokens_per_forward, 3)
         timing["prefix_reused"] = result.prefix_tokens_reused
         model = self.info.get("model") or self.variant.label
+        layout = result.prompt.layout if result.prompt is not None else None
+        region = (layout.start, layout.end) if layout is not None else None
         if result.predicted is None:
             reason = "deadline passed" if result.timed_out else f"no edit: {result.error}"
-            return Outcome(None, reason, timing, model)
-        return Outcome(result.predicted, "", timing, model)
+            return Outcome(None, reason, timing, model, region)
+        return Outcome(result.predicted, "", timing, model, region)
 
 
 class Models:

@@ -118,6 +118,27 @@ def _get(obj: Any, *keys: str) -> Any:
     return obj
 
 
+def _plain(obj: Any) -> Any:
+    """Namedtuple params (pygls' form for non-standard methods) as plain JSON values."""
+    if isinstance(obj, tuple) and hasattr(obj, "_asdict"):
+        return {k: _plain(v) for k, v in obj._asdict().items()}
+    if isinstance(obj, (list, tuple)):
+        return [_plain(v) for v in obj]
+    if isinstance(obj, dict):
+        return {k: _plain(v) for k, v in obj.items()}
+    return obj
+
+
+class ManualClock:
+    """monotonic() plus an offset that tests advance (`--test-clock`), so settle timing needs no sleeps."""
+
+    def __init__(self) -> None:
+        self.offset = 0.0
+
+    def __call__(self) -> float:
+        return time.monotonic() + self.offset
+
+
 def _snake(name: str) -> str:
     return "".join("_" + c.lower() if c.isupper() else c for c in name)
 
@@ -136,6 +157,7 @@ class Zeta2Server(LanguageServer):
         ab_variants: tuple[Variant, ...] = (),
         data_dir: Path | None = None,
         clock=time.monotonic,
+        index: bool = True,
     ):
         super().__init__("zeta2-daemon", __version__, protocol_cls=Zeta2Protocol)
         self.default_pack = default_pack
@@ -145,10 +167,11 @@ class Zeta2Server(LanguageServer):
         self.scheduler = Scheduler(self.settings.debounce_ms / 1000, self.settings.max_pending, clock=clock)
         self.cache = SuggestionCache()
         self.status = StatusBoard(lambda state: self.protocol.notify(STATUS_METHOD, state))
-        self.capture = CaptureWiring(data_dir=data_dir)
+        self.clock = clock
+        self.capture = CaptureWiring(data_dir=data_dir, clock=clock, index=index)
+        self._ticker: asyncio.Task | None = None
         self.models: Models | None = None
         self.root: Path | None = None
-        self.diagnostics: dict[str, list[dict[str, Any]]] = {}
         self.cursors: dict[str, int] = {}
         self.focused: str | None = None
         self.rejected: set[tuple[str, str]] = set()
@@ -275,9 +298,7 @@ class Zeta2Server(LanguageServer):
     async def _predict(self, doc, text: str, doc_version: int, cursor: int) -> Suggestion | None:
         uri = doc.uri
         path = self.relative_path(uri)
-        example = self.capture.snapshot(
-            uri, path, doc.language, text, cursor, self.diagnostics.get(uri, []), self.docs.encoding, doc
-        )
+        example = self.capture.snapshot(path, doc.language_id or doc.language, text, cursor, doc_version)
         assert self.models is not None
         variants = self.models.variants
         variant = variants[0] if len(variants) == 1 else assign(self.capture.installation_id(self.settings), path, variants)
@@ -301,7 +322,7 @@ class Zeta2Server(LanguageServer):
             self.status.update(lastOutcome={"uri": uri, "result": "failed", "reason": outcome.failure})
             if not outcome.failure.startswith("no edit"):
                 self.status.error(outcome.failure)
-            self.capture.on_no_suggestion(path, variant.label, outcome)
+            self.capture.on_no_suggestion(variant.label, outcome)
             return None
         if self.status.snapshot().get("lastError"):
             self.status.clear_error()
@@ -316,7 +337,7 @@ class Zeta2Server(LanguageServer):
             log.info("suggestion for %s suppressed: %s %s", path, verdict.reason, verdict.detail)
             reason = f"suppressed: {verdict.reason}" + (f" ({verdict.detail})" if verdict.detail else "")
             self.status.update(lastOutcome={"uri": uri, "result": "suppressed", "reason": reason})
-            self.capture.on_suppressed(path, variant.label, outcome, verdict.reason)
+            self.capture.on_suppressed(variant.label, outcome, verdict.reason)
             return None
         s = Suggestion(
             id=new_suggestion_id(),
@@ -329,6 +350,7 @@ class Zeta2Server(LanguageServer):
             model=outcome.model,
             latency_ms=outcome.timing_ms,
             example=example,
+            region=outcome.region,
         )
         self.cache.put(s)
         self.capture.on_suggested(s, path)
@@ -391,12 +413,22 @@ class Zeta2Server(LanguageServer):
         s = self.cache.get(suggestion_id) if isinstance(suggestion_id, str) else None
         if s is None:
             raise JsonRpcInvalidParams(message=f"zeta2.accept: unknown suggestion id {suggestion_id!r}")
-        self.capture.on_accept(s)
+        self.capture.on_accept(s, self.relative_path(s.uri))
         # Follow-up prefetch: once the editor applied the edit, predict the next edit before it is asked.
         self.prefetch[s.uri] = (s.predicted, s.edit.start + len(s.edit.new_text))
         self.cache.discard(s.uri)
         self._maybe_prefetch(s.uri)
         return True
+
+    async def tick_forever(self, every_s: float = 1.0) -> None:
+        """The settle timer: outcomes of shown suggestions (settled, retention, dropped) once due."""
+        while True:
+            await asyncio.sleep(every_s)
+            if len(self.capture.tracker):
+                try:
+                    self.capture.tick()
+                except Exception:
+                    log.exception("settle timer failed")
 
     def _maybe_prefetch(self, uri: str) -> None:
         want = self.prefetch.get(uri)
@@ -417,10 +449,27 @@ class Zeta2Server(LanguageServer):
         asyncio.ensure_future(run())
 
 
-def create_server(**kwargs: Any) -> Zeta2Server:
+def create_server(*, test_clock: bool = False, **kwargs: Any) -> Zeta2Server:
+    if test_clock:
+        kwargs["clock"] = ManualClock()
     server = Zeta2Server(**kwargs)
     register(server)
+    if test_clock:
+        register_test_clock(server)
     return server
+
+
+def register_test_clock(ls: Zeta2Server) -> None:
+    """`zeta2/test/advanceClock {seconds}`: moves the daemon's clock and runs the settle timer once."""
+
+    @ls.feature("zeta2/test/advanceClock")
+    def advance(ls: Zeta2Server, params: Any) -> dict[str, Any]:
+        seconds = _get(params, "seconds")
+        if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or seconds < 0:
+            raise JsonRpcInvalidParams(message="seconds must be a non-negative number")
+        ls.clock.offset += seconds
+        outcomes = ls.capture.tick()
+        return {"outcomes": [type(o).__name__ for o in outcomes], "records": dict(ls.capture.records)}
 
 
 def register(ls: Zeta2Server) -> None:
@@ -445,6 +494,8 @@ def register(ls: Zeta2Server) -> None:
     @ls.feature(types.INITIALIZED)
     def initialized(ls: Zeta2Server, params: types.InitializedParams) -> None:
         ls.status.start()
+        if not isinstance(ls.clock, ManualClock):
+            ls._ticker = asyncio.ensure_future(ls.tick_forever())
 
     @ls.feature(types.SHUTDOWN)
     def shutdown(ls: Zeta2Server, params: Any) -> None:
@@ -488,8 +539,8 @@ def register(ls: Zeta2Server) -> None:
         ls.docs.close(uri)
         ls.scheduler.forget(uri)
         ls.cache.forget_document(uri)
-        ls.capture.on_close(uri)
-        for table in (ls.diagnostics, ls.cursors, ls.prefetch):
+        ls.capture.on_close(uri, ls.relative_path(uri))
+        for table in (ls.cursors, ls.prefetch):
             table.pop(uri, None)
 
     @ls.feature(COPILOT_INLINE_EDIT)
@@ -506,7 +557,7 @@ def register(ls: Zeta2Server) -> None:
             return
         if not s.shown:
             s.shown = True
-            ls.capture.on_shown(s, ls.relative_path(s.uri))
+            ls.capture.on_shown(s, ls.relative_path(s.uri), s.region)
 
     @ls.command(ACCEPT_COMMAND)
     def accept(ls: Zeta2Server, *args: Any) -> bool:
@@ -561,7 +612,11 @@ def register(ls: Zeta2Server) -> None:
         if not isinstance(uri, str) or not isinstance(items, list):
             log.warning("zeta2/diagnostics ignored: needs textDocument.uri and a diagnostics list")
             return
-        ls.diagnostics[uri] = [d for d in items if isinstance(d, dict)][:200]
+        doc = ls.docs._docs.get(uri)
+        if doc is None:
+            log.warning("zeta2/diagnostics for %s ignored: the document is not open", uri)
+            return
+        ls.capture.set_diagnostics(ls.relative_path(uri), doc.text, _plain(items[:200]), ls.docs.encoding)
 
     @ls.feature(PING)
     def ping(ls: Zeta2Server, params: Any) -> dict[str, Any]:

@@ -120,6 +120,7 @@ class Suggestion:
     shown: bool = False
     from_cache: bool = False
     example: object | None = None  # the zeta2_capture Example the model saw (for capture)
+    region: tuple[int, int] | None = None  # the prompt's editable region in `before`
 
     @property
     def predicted(self) -> str:
