@@ -231,7 +231,18 @@ export class EditController implements vscode.InlineCompletionItemProvider, vsco
         change && change.range.isEmpty
           ? typedThrough(s.edit, { line: change.range.start.line, character: change.range.start.character }, change.text)
           : undefined;
-      if (moved) {
+      const completes =
+        change !== undefined &&
+        change.range.isEmpty &&
+        change.text === s.edit.text &&
+        change.range.start.line === s.edit.range.start.line &&
+        change.range.start.character === s.edit.range.start.character &&
+        s.display.kind === "inline";
+      if (completes) {
+        // VS Code applied the ghost text itself; its command (zeta2.acceptedInline) reports the accept.
+        this.current = undefined;
+        this.clear();
+      } else if (moved) {
         s.edit = moved;
         s.display = decideDisplay(
           moved,

@@ -193,8 +193,12 @@ test("ghost text at the cursor comes through the inline completion provider", as
   assert.equal(items[0].insertText, " + 1");
   assert.deepEqual(items[0].command.arguments, ["s-4"]);
   assert.deepEqual(await provider.provideInlineCompletionItems(editor.document, new Position(3, 17)), []);
+  // VS Code inserts the text, then runs the item's command: an accept, not a rejection
+  editor.document.replace(new (require("./vscode-stub").Range)(3, 18, 3, 18), " + 1");
   await state.commands.get(items[0].command.command)!(...items[0].command.arguments);
   assert.deepEqual(c.requests.at(-1)?.params, { command: "zeta2.accept", arguments: ["s-4"] });
+  assert.deepEqual(c.sent("zeta2/didReject"), []);
+  ext.dispose();
 });
 
 test("an answer for an older document version is dropped, and a newer request cancels the older", async () => {
