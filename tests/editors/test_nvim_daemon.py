@@ -85,7 +85,10 @@ def test_status_health_commands_and_forwarding_without_a_pack(run_scenario, tmp_
     assert out["log_buffer"].startswith("-- zeta2 plugin log")
     assert out["pong"]["documents"] == 1
     assert out["tab_line"] == "    x"  # the Python ftplugin sets expandtab, softtabstop=4
-    assert out["tab_maps"] == {"i": "zeta2: jump to / apply the suggestion", "n": "zeta2: jump to / apply the suggestion"}
+    assert out["tab_maps"] == {
+        "i": "zeta2: jump to / apply the suggestion",
+        "n": "zeta2: jump to / apply the suggestion",
+    }
 
     uri = file.as_uri()
     sent = {m["method"]: m["params"] for m in out["sent"]}  # the last of each

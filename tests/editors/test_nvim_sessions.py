@@ -1,11 +1,13 @@
 """Scripted editing sessions typed into a real headless nvim attached to the real zeta2-daemon serving
 the tiny test pack: the exact suggestion's extmarks, Tab-jump and Tab-apply, partial accept, typing
-through, and dismissal, with what reached the daemon checked in the daemon's own log."""
+through, and dismissal, with what reached the daemon checked in its usage log (`zeta2-capture export --usage`)."""
 
 from __future__ import annotations
 
 import json
-import re
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -37,12 +39,24 @@ def play(run_scenario, tmp_path: Path, pack: Path, name: str, flow: str):
     }
     out = run_scenario("session", env=env, cwd=ws).result
     assert out["typed"] == session["final"], "the keys must type exactly the session's edits"
-    return session, out, log.read_text(), file.as_uri()
+    return session, out, tmp_path / "data", file.as_uri()
 
 
-def usage_events(daemon_log: str) -> list[str]:
-    """The daemon's usage records (metadata it logs at debug level), as raw text, in order."""
-    return [line.split(" usage ", 1)[1] for line in daemon_log.splitlines() if " usage {" in line]
+def usage_events(data_dir: Path) -> list[dict]:
+    """The daemon's usage log (metadata of each suggestion's fate), through `zeta2-capture export --usage`."""
+    proc = subprocess.run(
+        [sys.executable, "-m", "zeta2_capture.cli", "export", "--usage", "-o", "-"],
+        env={**os.environ, "ZETA2_DATA_DIR": str(data_dir)},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert proc.returncode == 0, proc.stderr
+    return [json.loads(line) for line in proc.stdout.splitlines() if line.strip()]
+
+
+def events(data_dir: Path, event: str) -> list[dict]:
+    return [e for e in usage_events(data_dir) if e["event"] == event]
 
 
 def sent(out, method: str) -> list:
@@ -50,7 +64,7 @@ def sent(out, method: str) -> list:
 
 
 def test_python_add_field_shows_lines_below_then_tab_jumps_and_tab_applies(run_scenario, tmp_path, pack):
-    session, out, daemon_log, uri = play(run_scenario, tmp_path, pack, "python-add-field", "accept")
+    session, out, data, uri = play(run_scenario, tmp_path, pack, "python-add-field", "accept")
     shown, jumped, applied = out["steps"]["shown"], out["steps"]["jumped"], out["steps"]["applied"]
     # the new line `        self.z = z` is drawn as a virtual line under line 4 (0-based 3), where it will go
     assert shown["kind"] == "diff"
@@ -65,11 +79,11 @@ def test_python_add_field_shows_lines_below_then_tab_jumps_and_tab_applies(run_s
     assert applied["text"] == session["expected"]["text"]
     assert {"command": "zeta2.accept", "arguments": [sid]} in sent(out, "workspace/executeCommand")
     assert sent(out, "zeta2/didReject") == []
-    assert any(f"'id': '{sid}'" in u and "'event': 'accepted'" in u for u in usage_events(daemon_log))
+    assert [e["id"] for e in events(data, "accepted")] == [sid]
 
 
 def test_rust_widen_field_inline_diff_and_esc_dismisses(run_scenario, tmp_path, pack):
-    session, out, daemon_log, uri = play(run_scenario, tmp_path, pack, "rust-widen-field", "dismiss")
+    session, out, data, uri = play(run_scenario, tmp_path, pack, "rust-widen-field", "dismiss")
     shown, dismissed = out["steps"]["shown"], out["steps"]["dismissed"]
     edit = session["expected"]["edit"]
     line, start, end = (
@@ -95,12 +109,11 @@ def test_rust_widen_field_inline_diff_and_esc_dismisses(run_scenario, tmp_path, 
     assert dismissed["text"] == session["final"]
     sid = shown["id"]
     assert sent(out, "zeta2/didReject") == [{"id": sid, "reason": "dismissed"}]
-    rejected = [u for u in usage_events(daemon_log) if "'event': 'rejected'" in u]
-    assert len(rejected) == 1 and f"'id': '{sid}'" in rejected[0] and "'reason': 'dismissed'" in rejected[0]
+    assert [(e["id"], e["reason"]) for e in events(data, "rejected")] == [(sid, "dismissed")]
 
 
 def test_go_add_argument_partial_accept_by_word_then_the_rest(run_scenario, tmp_path, pack):
-    session, out, daemon_log, uri = play(run_scenario, tmp_path, pack, "go-add-argument", "partial")
+    session, out, data, uri = play(run_scenario, tmp_path, pack, "go-add-argument", "partial")
     steps = out["steps"]
     edit = session["expected"]["edit"]  # ", true" inserted at line 9
     line, col = edit["range"]["start"]["line"], edit["range"]["start"]["character"]
@@ -124,15 +137,12 @@ def test_go_add_argument_partial_accept_by_word_then_the_rest(run_scenario, tmp_
     assert sent(out, "zeta2/didPartiallyAccept") == [{"id": sid, "acceptedLength": 1}]
     assert steps["rest"]["text"] == session["expected"]["text"]
     assert {"command": "zeta2.accept", "arguments": [sid]} in sent(out, "workspace/executeCommand")
-    events = usage_events(daemon_log)
-    assert any("'event': 'partial'" in u and "'accepted_length': 1" in u for u in events)
-    assert any("'event': 'accepted'" in u and f"'id': '{sid}'" in u for u in events)
+    assert [(e["id"], e["accepted_length"]) for e in events(data, "partial")] == [(sid, 1)]
+    assert [e["id"] for e in events(data, "accepted")] == [sid]
 
 
 def test_typescript_typing_through_keeps_it_and_contradicting_rejects_it(run_scenario, tmp_path, pack):
-    session, out, daemon_log, uri = play(
-        run_scenario, tmp_path, pack, "typescript-add-property", "typethrough"
-    )
+    session, out, data, uri = play(run_scenario, tmp_path, pack, "typescript-add-property", "typethrough")
     steps = out["steps"]
     edit = session["expected"]["edit"]  # ', email: ""' at line 7
     line, col = edit["range"]["start"]["line"], edit["range"]["start"]["character"]
@@ -145,4 +155,4 @@ def test_typescript_typing_through_keeps_it_and_contradicting_rejects_it(run_sce
     # typing "x" contradicts it: rejected with the reason
     assert steps["contradicted"]["marks"] == []
     assert {"id": steps["shown"]["id"], "reason": "typed"} in sent(out, "zeta2/didReject")
-    assert re.search(r"'event': 'rejected'.*'reason': 'typed'", "\n".join(usage_events(daemon_log)))
+    assert (steps["shown"]["id"], "typed") in [(e["id"], e["reason"]) for e in events(data, "rejected")]
