@@ -53,6 +53,7 @@ class CaptureWiring:
         self._dirty: dict[str, tuple[str, str | None]] = {}  # path -> (text, language) not yet indexed
         self._accepting: dict[str, str] = {}  # path -> text once an accepted suggestion is applied
         self._variants: dict[str, str] = {}  # suggestion id -> variant, for settle/retention records
+        self._captured_ids: set[str] = set()  # shown while capture was on: only these get settled records
         self.records: dict[str, int] = {}  # capture kind -> records written this session (for status/tests)
 
     # ------------------------------------------------------------------ setup
@@ -240,6 +241,7 @@ class CaptureWiring:
         except ValueError as exc:
             log.warning("settle tracking of %s skipped: %s", s.id, exc)
         if self.enabled:
+            self._captured_ids.add(s.id)
             self._capture(self._with_prediction(s, "shown"), "shown")
 
     def _with_prediction(self, s: Any, kind: str) -> Example | None:
@@ -287,7 +289,7 @@ class CaptureWiring:
             if isinstance(o, Settled):
                 self._usage("settled", id=o.id, model=o.model, variant=variant,
                             kept_rate=round(o.kept_rate, 4), recall_rate=round(o.recall_rate, 4))
-                if self.enabled:
+                if self.enabled and o.id in self._captured_ids:
                     self._capture(settled_example(o, variant=variant), "settled")
             elif isinstance(o, Retention):
                 self._usage("retention", id=o.id, model=o.model, variant=variant, seconds=o.seconds,

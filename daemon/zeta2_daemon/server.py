@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections import deque
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlparse
@@ -42,6 +43,7 @@ REJECT = "zeta2/didReject"
 CURSOR = "zeta2/cursor"
 DIAGNOSTICS = "zeta2/diagnostics"
 PING = "zeta2/ping"
+STALE = "stale: the document changed before the model ran"
 ACCEPT_COMMAND = "zeta2.accept"
 ENCODING_NAMES = {"utf-8": "utf-8", "utf-16": "utf-16", "utf-32": "utf-32"}
 
@@ -177,6 +179,8 @@ class Zeta2Server(LanguageServer):
         self.rejected: set[tuple[str, str]] = set()
         self.prefetch: dict[str, tuple[str, int]] = {}  # uri -> (expected text after accept, cursor)
         self.counters = {"requests": 0, "cache_hits": 0, "suppressed": 0, "errors": 0, "stale": 0}
+        # didChange handling times (ms), the latest 4096: the loop must stay responsive during predictions.
+        self.change_ms: deque[float] = deque(maxlen=4096)
 
     # ------------------------------------------------------------------ configuration
 
@@ -290,12 +294,12 @@ class Zeta2Server(LanguageServer):
                 self.counters["stale"] += 1
                 return None
             text, doc_version = doc.text, doc.version
-            return await self._predict(doc, text, doc_version, cursor)
+            return await self._predict(doc, text, doc_version, cursor, ticket)
         finally:
             self.scheduler.done(ticket)
             self.status.update(pending=len(self.scheduler.pending))
 
-    async def _predict(self, doc, text: str, doc_version: int, cursor: int) -> Suggestion | None:
+    async def _predict(self, doc, text: str, doc_version: int, cursor: int, ticket=None) -> Suggestion | None:
         uri = doc.uri
         path = self.relative_path(uri)
         example = self.capture.snapshot(path, doc.language_id or doc.language, text, cursor, doc_version)
@@ -307,9 +311,16 @@ class Zeta2Server(LanguageServer):
         self.status.update(busy=True)
         requested = time.perf_counter()
         try:
-            outcome: Outcome = await loop.run_in_executor(
-                self.models.executor, slot.predict, example, self.settings.deadline_ms / 1000, uri
-            )
+            deadline_s = self.settings.deadline_ms / 1000
+
+            def run() -> Outcome:
+                # Runs when the model thread is free: a request the user typed past (or that a newer
+                # one displaced) while it waited is dropped here, before it costs a prediction.
+                if doc.version != doc_version or (ticket is not None and ticket.cancelled):
+                    return Outcome(None, STALE, model=variant.label)
+                return slot.predict(example, deadline_s, uri)
+
+            outcome: Outcome = await loop.run_in_executor(self.models.executor, run)
         finally:
             self.status.update(busy=False)
         # The model's own total is "total"; "daemon" adds the hop to the worker thread and back.
@@ -317,6 +328,9 @@ class Zeta2Server(LanguageServer):
         status_fields = {k: v for k, v in slot.info.items() if v is not None}
         if status_fields and len(variants) == 1:
             self.status.update(**status_fields)
+        if outcome.failure == STALE:
+            self.counters["stale"] += 1
+            return None
         if not outcome.ok:
             self.counters["errors"] += 1
             self.status.update(lastOutcome={"uri": uri, "result": "failed", "reason": outcome.failure})
@@ -382,16 +396,18 @@ class Zeta2Server(LanguageServer):
                     "command": {"title": "Accept zeta2 suggestion", "command": ACCEPT_COMMAND, "arguments": [s.id]},
                     "id": s.id,
                     "timing": {k: round(v, 3) for k, v in s.latency_ms.items()},
+                    "cached": s.from_cache,
                     "variant": s.variant,
                 }
             ]
         }
 
-    def inline_items(self, s: Suggestion | None) -> types.InlineCompletionList:
+    def inline_items(self, s: Suggestion | None, cursor: int | None = None) -> types.InlineCompletionList:
+        """The suggestion as ghost text at the request's cursor, when it is an insertion on that line."""
         if s is None:
             return types.InlineCompletionList(items=[])
         doc = self.docs._docs.get(s.uri)
-        ghost = inline_insertion(s.before, s.edit, s.cursor) if doc is not None else None
+        ghost = inline_insertion(s.before, s.edit, s.cursor if cursor is None else cursor) if doc is not None else None
         if ghost is None:
             return types.InlineCompletionList(items=[])
         start, end, text = ghost
@@ -489,7 +505,7 @@ def register(ls: Zeta2Server) -> None:
 
     async def inline_completion(ls: Zeta2Server, params: types.InlineCompletionParams):
         s = await ls.suggest(params.text_document.uri, None, params.position)
-        return ls.inline_items(s)
+        return ls.inline_items(s, ls.cursors.get(params.text_document.uri))
 
     @ls.feature(types.INITIALIZED)
     def initialized(ls: Zeta2Server, params: types.InitializedParams) -> None:
@@ -511,6 +527,13 @@ def register(ls: Zeta2Server) -> None:
 
     @ls.feature(types.TEXT_DOCUMENT_DID_CHANGE)
     def did_change(ls: Zeta2Server, params: types.DidChangeTextDocumentParams) -> None:
+        started = time.perf_counter()
+        try:
+            _did_change(ls, params)
+        finally:
+            ls.change_ms.append((time.perf_counter() - started) * 1000)
+
+    def _did_change(ls: Zeta2Server, params: types.DidChangeTextDocumentParams) -> None:
         uri = params.text_document.uri
         changes = []
         for change in params.content_changes:
@@ -621,7 +644,18 @@ def register(ls: Zeta2Server) -> None:
     @ls.feature(PING)
     def ping(ls: Zeta2Server, params: Any) -> dict[str, Any]:
         # Answered in order with everything sent before it: clients and tests use it as a barrier.
-        return {"ok": True, "documents": len(ls.docs), "pending": len(ls.scheduler.pending), "counters": dict(ls.counters)}
+        times = sorted(ls.change_ms)
+
+        def pct(q: float) -> float | None:
+            return round(times[min(len(times) - 1, int(q * len(times)))], 4) if times else None
+
+        return {
+            "ok": True,
+            "documents": len(ls.docs),
+            "pending": len(ls.scheduler.pending),
+            "counters": dict(ls.counters),
+            "didChangeMs": {"n": len(times), "p50": pct(0.5), "p99": pct(0.99), "max": pct(1.0)},
+        }
 
     @ls.feature(types.WORKSPACE_DID_CHANGE_CONFIGURATION)
     def did_change_configuration(ls: Zeta2Server, params: types.DidChangeConfigurationParams) -> None:

@@ -171,7 +171,7 @@ class SuggestionCache:
         if s is None:
             return None
         if s.version == version and s.before == text:
-            hit = s
+            hit = replace(s, from_cache=True)
         else:
             rest = typed_through(s, text, cursor)
             if rest is None:
