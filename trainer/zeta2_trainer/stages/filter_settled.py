@@ -136,9 +136,13 @@ def main(args: argparse.Namespace) -> int:
         raise StageError(f"--samples must be at least 1, got {args.samples}")
     if not Path(args.pack).is_dir():
         raise StageError(f"model pack {args.pack} does not exist")
+    from zeta2_daemon.pack import PackError
     from zeta2_daemon.predictor import Predictor
 
-    predictor = Predictor(args.pack, device=args.device)
+    try:
+        predictor = Predictor(args.pack, device=args.device)
+    except PackError as exc:
+        raise StageError(f"cannot load the model pack: {exc}") from None
     lo, hi = args.band
     with StageIO("filter-settled", args) as io:
         for example in read_input(args.input, io):
