@@ -33,6 +33,7 @@ def make_parser(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("-o", "--output", required=True, metavar="REPORT_DIR", help="report folder (created)")
     parser.add_argument("--limit", type=int, default=None, help="score only the first N examples")
     parser.add_argument("--max-prompt-tokens", type=int, default=None, help="prompt budget for --model packs (default: the format's)")
+    parser.add_argument("--max-output-tokens", type=int, default=None, help="answer cap for --model packs (default: the format's)")
     parser.add_argument("--threads", type=int, default=None, help="onnxruntime threads for --model packs")
     parser.add_argument("--resamples", type=int, default=10_000, help="bootstrap resamples (default 10000)")
     parser.add_argument("--seed", type=int, default=0, help="bootstrap seed (default 0)")
@@ -87,13 +88,13 @@ def read_prediction_file(path: str | Path, known_ids: set[str]) -> System:
     return System(name=name, predictions=records, source=str(path))
 
 
-def predict_system(pack: str, examples: list, out_dir: Path, *, baseline: str | None, max_prompt_tokens: int | None, threads: int | None) -> System:
+def predict_system(pack: str, examples: list, out_dir: Path, *, baseline: str | None, max_prompt_tokens: int | None, threads: int | None, max_output_tokens: int | None = None) -> System:
     """Predicts every example with a pack through the runtime and keeps the predictions file."""
     from zeta2_capture.schema import JsonlWriter
 
     from .predict import complete_at_cursor, load_predictor, predict_record
 
-    predictor = load_predictor(pack, threads=threads, max_prompt_tokens=max_prompt_tokens)
+    predictor = load_predictor(pack, threads=threads, max_prompt_tokens=max_prompt_tokens, max_output_tokens=max_output_tokens)
     name = f"{predictor.model_name}+{baseline}" if baseline else predictor.model_name
     records = {}
     safe = "".join(c if c.isalnum() or c in "._-" else "_" for c in name)
@@ -258,7 +259,7 @@ def main(args: argparse.Namespace) -> int:
     systems = [read_prediction_file(p, known) for p in args.predictions]
     pack_systems = []
     for pack in args.model:
-        system = predict_system(pack, examples, out, baseline=None, max_prompt_tokens=args.max_prompt_tokens, threads=args.threads)
+        system = predict_system(pack, examples, out, baseline=None, max_prompt_tokens=args.max_prompt_tokens, threads=args.threads, max_output_tokens=args.max_output_tokens)
         systems.append(system)
         pack_systems.append((pack, system))
     if args.cursor_baseline:
@@ -278,4 +279,9 @@ def main(args: argparse.Namespace) -> int:
 
     print(markdown_summary(report))
     print(f"wrote {', '.join(str(p) for p in paths)}", file=sys.stderr)
+    if len(args.model) >= 2:
+        # The last pack is the candidate: where it is, and how to A/B it against the first in the daemon.
+        control, candidate = (str(Path(p).resolve()) for p in (args.model[0], args.model[-1]))
+        print(f"new pack: {candidate}")
+        print(f"A/B it against {control}: zeta2-daemon --ab {control}=0.5 --ab {candidate}=0.5")
     return 0

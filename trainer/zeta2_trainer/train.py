@@ -70,7 +70,8 @@ def make_parser(parser: argparse.ArgumentParser) -> None:
     run.add_argument("--save-every", type=int, default=50, help="checkpoint every N steps (0: only at the end)")
     run.add_argument("--eval-every", type=int, default=50, help="dev loss every N steps (0: only at the end)")
     run.add_argument("--dev-chrf-examples", type=int, default=0, help="also greedy-decode N dev examples at each evaluation and report delta chrF (default 0)")
-    run.add_argument("--resume", action="store_true", help="continue from the newest checkpoint in the run folder")
+    run.add_argument("--resume", action="store_true", help="continue from the newest checkpoint in the run folder (same --steps: the schedule depends on it)")
+    run.add_argument("--stop-after", type=int, default=None, metavar="STEP", help="checkpoint and stop at this step of the schedule (continue later with --resume)")
     run.add_argument("--log-every", type=int, default=1)
 
 
@@ -410,6 +411,8 @@ def main(args: argparse.Namespace) -> int:
             raise UserError(f"--{name.replace('_', '-')} must be at least 1, got {getattr(args, name)}")
     if run_dir.exists() and any(run_dir.iterdir()) and not args.resume:
         raise UserError(f"{run_dir}: run folder is not empty (use --resume to continue it, or another -o)")
+    if args.resume and latest_checkpoint(run_dir) is None:
+        raise UserError(f"{run_dir}: --resume, but there is no checkpoint in {run_dir / 'checkpoints'}")
 
     use_cpu = args.cpu or not torch.cuda.is_available()
     accelerator = Accelerator(
@@ -492,7 +495,8 @@ def main(args: argparse.Namespace) -> int:
     first_losses, last_losses = [], []
     final_eval = {}
     model.train()
-    for step in range(start_step, steps):
+    stop_at = min(steps, args.stop_after) if args.stop_after else steps
+    for step in range(start_step, stop_at):
         # Per-step seeding: dropout masks depend only on (seed, step, rank), so a resumed run matches.
         torch.manual_seed(args.seed * 1_000_003 + step * world + accelerator.process_index)
         step_loss, step_tokens = 0.0, 0
@@ -522,9 +526,15 @@ def main(args: argparse.Namespace) -> int:
             accelerator.print(f"step {done}/{steps} loss {mean_loss:.4f}")
         if args.eval_every and done % args.eval_every == 0 and done != steps:
             evaluate(done)
-        if accelerator.is_main_process and ((args.save_every and done % args.save_every == 0) or done == steps):
+        if accelerator.is_main_process and ((args.save_every and done % args.save_every == 0) or done in (steps, stop_at)):
             save_checkpoint(run_dir, done, accelerator.unwrap_model(model), optimizer, scheduler)
         accelerator.wait_for_everyone()
+    if stop_at < steps:
+        accelerator.print(f"stopped at step {stop_at} of {steps}; continue with --resume")
+        if log:
+            log.close()
+        accelerator.end_training()
+        return 0
     final_eval = evaluate(steps)
     accelerator.wait_for_everyone()
     if accelerator.is_main_process:
