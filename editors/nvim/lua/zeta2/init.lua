@@ -131,7 +131,14 @@ local function draw(state)
     return
   end
   s.edit.lines = vim.api.nvim_buf_get_lines(state.bufnr, s.edit.start_line, s.edit.end_line + 1, false)
-  s.plan = render.plan(s.edit, view_of(state))
+  local ok, plan = pcall(render.plan, s.edit, view_of(state))
+  if not ok or #s.edit.lines ~= s.edit.end_line - s.edit.start_line + 1 then
+    -- The buffer no longer has the lines the edit refers to: drop it (the next answer replaces it).
+    log.debug("suggestion %s no longer fits the buffer: %s", tostring(s.id), ok and "lines gone" or plan)
+    state.suggestion = nil
+    return
+  end
+  s.plan = plan
   for _, mark in ipairs(s.plan.marks) do
     local ok, err = pcall(vim.api.nvim_buf_set_extmark, state.bufnr, M.ns, mark[1], mark[2], mark[3])
     if not ok then
@@ -220,6 +227,9 @@ local function show(state, client, item)
   }
   state.suggestion.start_line_text = line_text(state.bufnr, sl)
   draw(state)
+  if not state.suggestion then
+    return
+  end
   map_escape(state, true)
   client:notify("textDocument/didShowInlineEdit", { item = item })
   log.info("shown %s as %s at line %d", tostring(id), state.suggestion.plan.kind, sl + 1)
