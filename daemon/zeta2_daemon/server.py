@@ -181,6 +181,7 @@ class Zeta2Server(LanguageServer):
         self.counters = {"requests": 0, "cache_hits": 0, "suppressed": 0, "errors": 0, "stale": 0}
         # didChange handling times (ms), the latest 4096: the loop must stay responsive during predictions.
         self.change_ms: deque[float] = deque(maxlen=4096)
+        self.last_timing: dict[str, float] = {}  # the latest prediction's timing (bench/daemon reads it)
 
     # ------------------------------------------------------------------ configuration
 
@@ -302,7 +303,9 @@ class Zeta2Server(LanguageServer):
     async def _predict(self, doc, text: str, doc_version: int, cursor: int, ticket=None) -> Suggestion | None:
         uri = doc.uri
         path = self.relative_path(uri)
+        t0 = time.perf_counter()
         example = self.capture.snapshot(path, doc.language_id or doc.language, text, cursor, doc_version)
+        snapshot_ms = (time.perf_counter() - t0) * 1000
         assert self.models is not None
         variants = self.models.variants
         variant = variants[0] if len(variants) == 1 else assign(self.capture.installation_id(self.settings), path, variants)
@@ -325,6 +328,8 @@ class Zeta2Server(LanguageServer):
             self.status.update(busy=False)
         # The model's own total is "total"; "daemon" adds the hop to the worker thread and back.
         outcome.timing_ms["daemon"] = round((time.perf_counter() - requested) * 1000, 3)
+        outcome.timing_ms["snapshot"] = round(snapshot_ms, 3)
+        self.last_timing = outcome.timing_ms
         status_fields = {k: v for k, v in slot.info.items() if v is not None}
         if status_fields and len(variants) == 1:
             self.status.update(**status_fields)
@@ -340,10 +345,12 @@ class Zeta2Server(LanguageServer):
             return None
         if self.status.snapshot().get("lastError"):
             self.status.clear_error()
+        t0 = time.perf_counter()
         edit = minimal_edit(text, outcome.predicted)
         verdict = guardrails.check(
             text, edit, language=doc.language, events=example.events, aggressiveness=self.settings.aggressiveness
         )
+        outcome.timing_ms["guardrails"] = round((time.perf_counter() - t0) * 1000, 3)
         if verdict.ok and (uri, outcome.predicted) in self.rejected:
             verdict = guardrails.Verdict("rejected-before")
         if not verdict.ok:
@@ -655,6 +662,7 @@ def register(ls: Zeta2Server) -> None:
             "pending": len(ls.scheduler.pending),
             "counters": dict(ls.counters),
             "didChangeMs": {"n": len(times), "p50": pct(0.5), "p99": pct(0.99), "max": pct(1.0)},
+            "lastTiming": ls.last_timing,
         }
 
     @ls.feature(types.WORKSPACE_DID_CHANGE_CONFIGURATION)

@@ -1,0 +1,190 @@
+"""End-to-end LSP latency of the daemon, side by side with the runtime alone, on a replayed typing session.
+
+    .venv/bin/python bench/daemon/latency.py [--model PACK_DIR] [--session FILE] [--threads 2]
+
+1. Runtime alone: the session is typed into capture's EditHistory in this process and, after each
+   keystroke, `Predictor.predict(snapshot(...))` runs with prefix reuse, exactly as the daemon calls it.
+2. Through LSP: the real `zeta2-daemon` subprocess gets the same keystrokes (didChange) and, after each,
+   a `textDocument/copilotInlineEdit` request; the client measures request sent -> response received.
+   The daemon reports its model time per answer; LSP overhead = round trip - model time.
+Also reported: the daemon's didChange handling time while predictions run (from `zeta2/ping`).
+Requests the daemon answered from its suggestion cache are counted apart (no model call).
+Default model: the bootstrapped SmolLM2 pack (`zeta2-trainer bootstrap`). Default session: the
+demo's bundled one, each step typed keystroke by keystroke with a request after every keystroke.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import statistics
+import sys
+import tempfile
+import time
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+
+def pct(values: list[float], q: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+def keystrokes(session: dict[str, Any]) -> list[tuple[tuple[int, int, int, int], str, tuple[int, int]]]:
+    """((start line, char, end line, char), text, cursor after) for every keystroke of the demo session format."""
+    out = []
+    for step in session["steps"]:
+        if "delete" in step:
+            (sl, sc), (el, ec) = step["delete"]
+            out.append(((sl, sc, el, ec), "", (sl, sc)))
+        line, character = step["at"]
+        for ch in step.get("type", ""):
+            nl, nc = (line + 1, 0) if ch == "\n" else (line, character + 1)
+            out.append(((line, character, line, character), ch, (nl, nc)))
+            line, character = nl, nc
+    return out
+
+
+def apply(text: str, rng: tuple[int, int, int, int], new: str) -> str:
+    starts = [0] + [i + 1 for i, c in enumerate(text) if c == "\n"]
+    sl, sc, el, ec = rng
+    return text[: starts[sl] + sc] + new + text[starts[el] + ec :]
+
+
+def offset(text: str, line: int, character: int) -> int:
+    starts = [0] + [i + 1 for i, c in enumerate(text) if c == "\n"]
+    return starts[line] + character
+
+
+def runtime_alone(pack: Path, session: dict[str, Any], threads: int | None) -> list[float]:
+    from zeta2_capture.history import EditHistory
+    from zeta2_capture.snapshot import snapshot
+    from zeta2_daemon.predictor import Predictor
+
+    predictor = Predictor(pack, threads=threads)
+    history = EditHistory()
+    text = session["initial"]
+    path, language = session["path"], session["language"]
+    times = []
+    for rng, new, (line, character) in keystrokes(session):
+        after = apply(text, rng, new)
+        history.record(path, text, after)
+        text = after
+        example = snapshot(path, language, text, offset(text, line, character), history)
+        started = time.perf_counter()
+        predictor.predict(example, deadline=time.perf_counter() + 120, document=path)
+        times.append((time.perf_counter() - started) * 1000)
+    return times
+
+
+def plain(obj: Any) -> Any:
+    if hasattr(obj, "_asdict"):
+        return {k: plain(v) for k, v in obj._asdict().items()}
+    if isinstance(obj, (list, tuple)):
+        return [plain(v) for v in obj]
+    return obj
+
+
+async def through_lsp(pack: Path, session: dict[str, Any]) -> dict[str, Any]:
+    from lsprotocol import types
+    from pygls.lsp.client import LanguageClient
+
+    root = Path(tempfile.mkdtemp(prefix="zeta2-latency-"))
+    client = LanguageClient("zeta2-latency", "1")
+
+    @client.feature("zeta2/status")
+    def on_status(params: Any) -> None:
+        pass
+
+    await client.start_io(sys.executable, "-m", "zeta2_daemon.cli", "--model", str(pack), "--no-index")
+    round_trips, model_ms, overhead, cached = [], [], [], 0
+    parts: dict[str, list[float]] = {"snapshot": [], "daemon": [], "guardrails": []}
+    try:
+        await client.initialize_async(types.InitializeParams(
+            capabilities=types.ClientCapabilities(), root_uri=root.as_uri(),
+            initialization_options={"debounceMs": 0, "deadlineMs": 120_000, "installationId": "bench"},
+        ))
+        client.initialized(types.InitializedParams())
+        uri = (root / session["path"]).as_uri()
+        client.text_document_did_open(types.DidOpenTextDocumentParams(
+            types.TextDocumentItem(uri, session["language"], 1, session["initial"])))
+        version = 1
+        last_counters: dict[str, int] = {}
+        for (sl, sc, el, ec), new, (line, character) in keystrokes(session):
+            version += 1
+            client.text_document_did_change(types.DidChangeTextDocumentParams(
+                types.VersionedTextDocumentIdentifier(version=version, uri=uri),
+                [types.TextDocumentContentChangePartial(
+                    range=types.Range(types.Position(sl, sc), types.Position(el, ec)), text=new)],
+            ))
+            sent = time.perf_counter()
+            await client.protocol.send_request_async(
+                "textDocument/copilotInlineEdit",
+                {"textDocument": {"uri": uri, "version": version}, "position": {"line": line, "character": character}},
+            )
+            rt = (time.perf_counter() - sent) * 1000
+            pong = plain(await client.protocol.send_request_async("zeta2/ping", {}))
+            counters = pong["counters"]
+            if counters["cache_hits"] > last_counters.get("cache_hits", 0):
+                cached += 1  # answered from the suggestion cache: no model call to compare with
+            elif counters["stale"] == last_counters.get("stale", 0) and "total" in pong["lastTiming"]:
+                round_trips.append(rt)
+                model_ms.append(pong["lastTiming"]["total"])
+                overhead.append(rt - pong["lastTiming"]["total"])
+                for key, values in parts.items():
+                    if key in pong["lastTiming"]:
+                        values.append(pong["lastTiming"][key])
+            last_counters = counters
+        stats = plain(await client.protocol.send_request_async("zeta2/ping", {}))
+        await client.shutdown_async(None)
+        client.exit(None)
+        await asyncio.wait_for(client._server.wait(), 30)
+    finally:
+        if client._server is not None and client._server.returncode is None:
+            client._server.kill()
+        await client.stop()
+    return {"parts": parts, "round_trips": round_trips, "model_ms": model_ms, "overhead": overhead, "cached": cached,
+            "didChangeMs": stats["didChangeMs"], "counters": last_counters}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--model", type=Path, default=None, help="pack (default: the bootstrapped default pack)")
+    parser.add_argument("--session", type=Path, default=None, help="session JSON (default: the demo's)")
+    parser.add_argument("--threads", type=int, default=None, help="onnxruntime threads for the runtime-alone run")
+    args = parser.parse_args(argv)
+    if args.model is None:
+        from zeta2_daemon.pack import default_pack_dir
+
+        args.model = default_pack_dir()
+    text = args.session.read_text() if args.session else resources.files("zeta2_daemon").joinpath("data/demo_session.json").read_text()
+    session = json.loads(text)
+    alone = runtime_alone(args.model, session, args.threads)
+    lsp = asyncio.run(through_lsp(args.model, session))
+    rows = [
+        ("runtime alone (Predictor.predict)", alone),
+        ("through LSP (request -> response)", lsp["round_trips"]),
+        ("  model time reported by the daemon", lsp["model_ms"]),
+        ("  LSP overhead (round trip - model)", lsp["overhead"]),
+        ("    of which capture snapshot", lsp["parts"]["snapshot"]),
+        ("    of which guardrails + minimal edit", lsp["parts"]["guardrails"]),
+        ("  model thread hop incl. model", lsp["parts"]["daemon"]),
+    ]
+    print(f"pack {args.model}, {len(alone)} keystrokes, a request after each")
+    print(f"{'':40s} {'n':>4s} {'p50 ms':>9s} {'p90 ms':>9s} {'mean ms':>9s}")
+    for name, values in rows:
+        mean = statistics.fmean(values) if values else float("nan")
+        print(f"{name:40s} {len(values):4d} {pct(values, 0.5):9.2f} {pct(values, 0.9):9.2f} {mean:9.2f}")
+    ratio = pct(lsp["round_trips"], 0.5) / pct(alone, 0.5) if alone and lsp["round_trips"] else float("nan")
+    print(f"p50 ratio LSP / runtime alone: {ratio:.3f}; answered from the suggestion cache: {lsp['cached']}")
+    print(f"didChange handling while predicting: {lsp['didChangeMs']}")
+    print(f"daemon counters: {lsp['counters']}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
