@@ -91,6 +91,23 @@ class Zeta2Protocol(LanguageServerProtocol):
             return _BadRequest(data["id"], str(data["method"]), JsonRpcException(message="is a notification"))
         return message
 
+    # The daemon keeps its own documents (documents.py); pygls' workspace copy would double the memory
+    # and re-split every line of the file on each keystroke. Only the user handlers run.
+    @lsp_method(types.TEXT_DOCUMENT_DID_OPEN)
+    def lsp_text_document__did_open(self, params: types.DidOpenTextDocumentParams):
+        if (handler := self.fm.features.get(types.TEXT_DOCUMENT_DID_OPEN)) is not None:
+            yield handler, (params,), None
+
+    @lsp_method(types.TEXT_DOCUMENT_DID_CHANGE)
+    def lsp_text_document__did_change(self, params: types.DidChangeTextDocumentParams):
+        if (handler := self.fm.features.get(types.TEXT_DOCUMENT_DID_CHANGE)) is not None:
+            yield handler, (params,), None
+
+    @lsp_method(types.TEXT_DOCUMENT_DID_CLOSE)
+    def lsp_text_document__did_close(self, params: types.DidCloseTextDocumentParams):
+        if (handler := self.fm.features.get(types.TEXT_DOCUMENT_DID_CLOSE)) is not None:
+            yield handler, (params,), None
+
     def handle_message(self, message):
         if isinstance(message, _BadRequest):
             notification = message.error.message == "is a notification"
