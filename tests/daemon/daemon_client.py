@@ -98,6 +98,18 @@ class Daemon:
             types.ExecuteCommandParams(command="zeta2.accept", arguments=[suggestion_id])
         )
 
+    async def wait_ping(self, predicate: Callable[[dict[str, Any]], Any], timeout: float = TIMEOUT, what: str = "ping") -> dict:
+        """Pings until `predicate(pong)` holds (the daemon's own work, e.g. a prefetch, is not pushed)."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while True:
+            pong = await self.request("zeta2/ping", {})
+            if predicate(pong):
+                return pong
+            if loop.time() > deadline:
+                raise AssertionError(f"timed out after {timeout}s waiting for {what}; last ping {pong}")
+            await asyncio.sleep(0.02)  # between pings only: the condition is re-checked, not assumed
+
     async def roundtrip(self) -> None:
         """Waits until the server has handled everything sent before (requests are handled in order)."""
         await self.request("zeta2/ping", {})

@@ -8,6 +8,7 @@ import asyncio
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+
 from zeta2_capture.diffs import make_diff
 from zeta2_capture.schema import Event
 from zeta2_daemon import guardrails
