@@ -34,8 +34,15 @@ def pct(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
+LIMIT = None  # --keystrokes: replay only the first N keystrokes
+
+
 def keystrokes(session: dict[str, Any]) -> list[tuple[tuple[int, int, int, int], str, tuple[int, int]]]:
     """((start line, char, end line, char), text, cursor after) for every keystroke of the demo session format."""
+    return _keystrokes(session)[:LIMIT]
+
+
+def _keystrokes(session: dict[str, Any]) -> list[tuple[tuple[int, int, int, int], str, tuple[int, int]]]:
     out = []
     for step in session["steps"]:
         if "delete" in step:
@@ -156,7 +163,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--model", type=Path, default=None, help="pack (default: the bootstrapped default pack)")
     parser.add_argument("--session", type=Path, default=None, help="session JSON (default: the demo's)")
     parser.add_argument("--threads", type=int, default=None, help="onnxruntime threads for the runtime-alone run")
+    parser.add_argument("--keystrokes", type=int, default=None, help="replay only the first N keystrokes")
     args = parser.parse_args(argv)
+    global LIMIT
+    LIMIT = args.keystrokes
     if args.model is None:
         from zeta2_daemon.pack import default_pack_dir
 

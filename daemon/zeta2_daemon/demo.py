@@ -34,7 +34,7 @@ def add_demo_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--session", metavar="FILE", type=Path, help="session JSON to replay (default: the bundled one)")
     parser.add_argument("--no-color", action="store_true", help="plain diffs without ANSI colours")
-    parser.add_argument("--deadline-ms", type=int, default=30_000, help="per-suggestion deadline (default 30000)")
+    parser.add_argument("--deadline-ms", type=int, default=15_000, help="per-suggestion deadline (default 15000)")
 
 
 class DemoError(Exception):
