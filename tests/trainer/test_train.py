@@ -185,17 +185,21 @@ def test_user_errors_are_one_line(tmp_path, tiny_base, real_examples, capsys):
 
 
 def test_accelerate_launch_two_cpu_processes(tmp_path, tiny_base, trained_run):
-    """The same command under `accelerate launch --cpu --num_processes 2` (gloo DDP) trains and writes one run."""
+    """The same command under `accelerate launch` with 2 processes (gloo DDP on the CPU) trains one run.
+
+    accelerate 1.15's `--cpu` launcher starts a single process unless an MPI hostfile is given; its torchrun
+    launcher (`--multi_gpu`) starts the two processes, and `train --cpu` keeps them on the CPU."""
     accelerate = Path(sys.executable).with_name("accelerate")
     run = tmp_path / "ddp"
     env = {**os.environ, "OMP_NUM_THREADS": "1", "TOKENIZERS_PARALLELISM": "false"}
     proc = subprocess.run(
-        [str(accelerate), "launch", "--cpu", "--num_processes", "2", "--num_machines", "1", "--mixed_precision", "no",
-         "--dynamo_backend", "no", "-m", "zeta2_trainer.cli", "train", "--dataset", str(trained_run / "dataset"),
-         "--base", str(tiny_base), "-o", str(run), "--steps", "2", "--grad-accum", "1", "--eval-every", "0", "--no-merge"],
+        [str(accelerate), "launch", "--multi_gpu", "--num_processes", "2", "--num_machines", "1", "--mixed_precision", "no",
+         "--dynamo_backend", "no", "--main_process_port", "0", "-m", "zeta2_trainer.cli", "train", "--cpu",
+         "--dataset", str(trained_run / "dataset"), "--base", str(tiny_base), "-o", str(run), "--steps", "2",
+         "--grad-accum", "1", "--eval-every", "0", "--no-merge"],
         capture_output=True, text=True, timeout=240, env=env,
     )
     assert proc.returncode == 0, proc.stderr[-3000:]
     info = json.loads((run / "run.json").read_text())
-    assert info["processes"] == 2 and info["sequences_per_step"] == 2
+    assert info["processes"] == 2 and info["sequences_per_step"] == 2 and info["device"] == "cpu"
     assert len(losses(run)) == 2 and (run / "adapter" / "adapter_model.safetensors").exists()

@@ -556,7 +556,7 @@ def main(args: argparse.Namespace) -> int:
             "sequences_per_step": per_step,
             "processes": world,
             "precision": accelerator.mixed_precision,
-            "device": str(device) if str(device) == "cpu" else torch.cuda.get_device_name(device),
+            "device": torch.cuda.get_device_name(device) if device.type == "cuda" else device.type,
             "seconds": round(time.time() - started, 1),
             "first_losses": first_losses,
             "last_losses": last_losses,
