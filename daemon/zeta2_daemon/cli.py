@@ -115,9 +115,12 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         if args.command == "demo":
-            from .demo import run_demo
+            from .demo import DemoError, run_demo
 
-            return run_demo(args)
+            try:
+                return run_demo(args)
+            except DemoError as exc:
+                raise CliError(f"demo: {exc}") from None
         return run_server(args)
     except CliError as exc:
         print(f"zeta2-daemon: error: {exc}", file=sys.stderr)

@@ -209,14 +209,11 @@ async def replay(args: argparse.Namespace, out=sys.stdout) -> int:
 
 
 def run_demo(args: argparse.Namespace) -> int:
-    from .cli import CliError
+    """Raises DemoError (the CLI prints it as `zeta2-daemon: error: demo: ...`)."""
     from .models import bootstrap_hint, resolve_default_pack
 
     model = getattr(args, "model", None)
     pack = Path(model).expanduser() if model else resolve_default_pack()
     if not (pack / "manifest.json").exists():
-        raise CliError(f"demo: {bootstrap_hint(pack)}")
-    try:
-        return asyncio.run(replay(args))
-    except DemoError as exc:
-        raise CliError(f"demo: {exc}") from None
+        raise DemoError(bootstrap_hint(pack))
+    return asyncio.run(replay(args))
