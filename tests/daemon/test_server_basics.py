@@ -46,7 +46,8 @@ async def test_missing_pack_says_run_bootstrap(tmp_path):
 
 
 async def test_bad_requests_get_errors_and_the_server_keeps_serving(tmp_path):
-    d = await start_daemon(tmp_path)
+    # -vv: debug logging everywhere, which must all go to stderr (stdout carries only LSP messages).
+    d = await start_daemon(tmp_path, "-vv")
     try:
         uri = (tmp_path / "a.py").as_uri()
         with pytest.raises(JsonRpcException, match="is not open"):
@@ -66,6 +67,7 @@ async def test_bad_requests_get_errors_and_the_server_keeps_serving(tmp_path):
         await stdin.drain()
         pong = await d.request("zeta2/ping", {})
         assert pong["ok"] is True and pong["documents"] == 1
+        assert d.client.error is None  # nothing but well-formed LSP came out of stdout
     finally:
         await stop_daemon(d)
 
