@@ -193,9 +193,11 @@ class StageIO:
         """False (and counted) when the id is in another shard or already done."""
         if not self.shard.owns(example_id):
             self.summary.skipped["other shard"] += 1
+            self.progress.update()
             return False
         if example_id in self.done:
             self.summary.skipped["already done"] += 1
+            self.progress.update()
             return False
         return True
 
