@@ -35,10 +35,11 @@ def examples(n: int, path: Path) -> None:
     from zeta2_capture.diffs import make_diff
     from zeta2_capture.schema import Event, Example, write_jsonl
 
-    old = "".join(f"def f{k}(total):\n    total = {k}\n    return total\n\n\n" for k in range(60))
-    before = old.replace("    total = 30\n", "    total = 30\n    total *= 2\n")
     records = []
     for i in range(n):
+        # every file differs, as in real data (no tokenizer work is shared between examples)
+        old = "".join(f"def f{k}_{i}(total_{i}):\n    total_{i} = {k * i}\n    return total_{i}\n\n\n" for k in range(60))
+        before = old.replace(f"    total_{i} = {30 * i}\n", f"    total_{i} = {30 * i}\n    total *= 2\n")
         p = f"pkg/m{i}.py"
         records.append(Example(id=f"bench@{i:07d}:{p}#0", path=p, language="python", before=before,
                                cursor=before.index("total *= 2") + 10, events=(Event(p, make_diff(old, before, p)),), expected=before))
