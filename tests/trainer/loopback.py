@@ -4,7 +4,7 @@ Completions wire formats over stdlib http.server in a thread.
 It CHECKS what it receives (x-api-key, anthropic-version, authorization, content-type, the required
 body fields) and answers a violation the way the real API does (401 authentication_error, 400
 invalid_request_error), recording it so a test can assert there were none. Faults can be scripted per
-request: "429" (with retry-after), "500", "529", "timeout" (answers after the client gave up),
+request: "429" (with retry-after: 0, or "429:S" for S seconds), "500", "529", "timeout" (answers after the client gave up),
 "malformed" (a 200 with a cut JSON body). `latency` delays every answer.
 
     with LoopbackServer(responder=lambda system, user: "...") as server:
@@ -34,6 +34,7 @@ class Received:
     headers: dict[str, str]
     body: Any
     fault: str | None = None
+    at: float = 0.0  # time.monotonic() when it arrived
 
 
 @dataclass
@@ -92,7 +93,7 @@ class Handler(BaseHTTPRequestHandler):
                 body = json.loads(raw)
             except ValueError:
                 body = None
-            state.received.append(Received(self.path, headers, body, fault))
+            state.received.append(Received(self.path, headers, body, fault, time.monotonic()))
             if self.path == "/v1/messages":
                 self._anthropic(state, headers, body, fault)
             elif self.path == "/v1/chat/completions":
@@ -109,8 +110,10 @@ class Handler(BaseHTTPRequestHandler):
     def _fault(self, state: State, fault: str | None, error: Callable[[str, str], dict]) -> bool:
         if fault is None:
             return False
-        if fault == "429":
-            self._send(429, error("rate_limit_error", "Number of requests has exceeded your rate limit"), {"retry-after": "0"})
+        if fault.startswith("429"):
+            # "429" or "429:SECONDS" for the retry-after header
+            wait = fault.partition(":")[2] or "0"
+            self._send(429, error("rate_limit_error", "Number of requests has exceeded your rate limit"), {"retry-after": wait})
         elif fault == "500":
             self._send(500, error("api_error", "Internal server error"))
         elif fault == "529":

@@ -134,3 +134,16 @@ def test_keys_come_from_the_environment(monkeypatch, tmp_path):
     monkeypatch.setenv("MY_KEY", "k")
     keyed = make_teacher(parser.parse_args(["--api-key-env", "MY_KEY", "--cache", str(tmp_path / "c.sqlite")]))
     assert keyed.api_key == "k" and keyed.model == "claude-sonnet-4-5" and keyed.cache is not None
+
+
+def test_a_rate_limit_pauses_every_request():
+    """A 429 with retry-after: 0.6 holds back every request of the client, not only the one that got it."""
+    with LoopbackServer(echo, faults=["429:0.6"]) as server:
+        teacher = anthropic(server, concurrency=2, retry=RetryPolicy(attempts=3, backoff=0.01))
+        replies = asyncio.run(ask(teacher, *"abcdefgh"))
+        assert [r.text for r in replies] == [f"answer to: {p}" for p in "abcdefgh"]
+        (limited,) = [r for r in server.state.received if r.fault]
+        during = [r for r in server.state.received if limited.at < r.at < limited.at + 0.5]
+        # at most the one request already in flight beside it; without the pause the other six would be here
+        assert len(during) <= 1, [r.body["messages"][0]["content"] for r in during]
+        assert teacher.usage.retries == 1

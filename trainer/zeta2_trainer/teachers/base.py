@@ -6,7 +6,8 @@ and how to read a success or error body. `Teacher.complete` does the rest:
 
 * at most `concurrency` requests in flight (an asyncio semaphore);
 * retries on 429, 5xx (and Anthropic's 529), timeouts and connection errors, with exponential
-  backoff (`backoff * 2**attempt`, capped), honouring `retry-after` when the server sends it;
+  backoff (`backoff * 2**attempt`, capped), honouring `retry-after` when the server sends it; the wait
+  pauses every request of the client (an outage or a rate limit is not per request), then all resume;
 * a persistent cache keyed by (model, prompt): a hit costs no request;
 * usage: requests, cache hits, retries, input/output tokens, and cost from per-million-token prices.
 """
@@ -147,6 +148,8 @@ class Teacher:
         self._semaphore: asyncio.Semaphore | None = None
         self._client = None
         self._rng = random.Random(0)
+        # An outage or a rate limit pauses every request of this client, not just the one that saw it.
+        self._paused_until = 0.0
 
     # -- the provider's part ----------------------------------------------------------------------
 
@@ -196,6 +199,9 @@ class Teacher:
                 self.usage.retries += 1
             self.usage.requests += 1
             retry_after: float | None = None
+            pause = self._paused_until - asyncio.get_running_loop().time()
+            if pause > 0:
+                await asyncio.sleep(pause)
             try:
                 return await self._send(self._client, request)
             except RetryAfter as exc:
@@ -211,7 +217,10 @@ class Teacher:
                 last = TeacherError(f"{self.provider} connection failed: {exc}", retryable=True)
             self.usage.errors[str(last)] = self.usage.errors.get(str(last), 0) + 1
             if attempt + 1 < self.retry.attempts:
-                await asyncio.sleep(self._wait(attempt, retry_after))
+                wait = self._wait(attempt, retry_after)
+                loop_time = asyncio.get_running_loop().time()
+                self._paused_until = max(self._paused_until, loop_time + wait)
+                await asyncio.sleep(max(0.0, self._paused_until - loop_time))
         self.usage.failures += 1
         assert last is not None
         raise TeacherError(f"{last} (gave up after {self.retry.attempts} attempts)", status=last.status)
