@@ -25,7 +25,7 @@ def pack(request) -> Path:
         pytest.skip("the runtime's tiny_pack fixture (tests/conftest.py) is not available in this checkout")
 
 
-def play(run_scenario, tmp_path: Path, pack: Path, name: str, flow: str):
+def play(run_scenario, tmp_path: Path, pack: Path, name: str, flow: str, nearby_lines: int = 12):
     session = load_session(name)
     ws = tmp_path / "ws"
     file = make_workspace(ws, session["path"], session["initial"])
@@ -36,6 +36,7 @@ def play(run_scenario, tmp_path: Path, pack: Path, name: str, flow: str):
         "ZETA2_TEST_KEYS": typing_keys(session),
         "ZETA2_TEST_FLOW": flow,
         "ZETA2_DATA_DIR": str(tmp_path / "data"),
+        "ZETA2_TEST_NEARBY": str(nearby_lines),
     }
     out = run_scenario("session", env=env, cwd=ws).result
     assert out["typed"] == session["final"], "the keys must type exactly the session's edits"
@@ -112,13 +113,32 @@ def test_rust_widen_field_inline_diff_and_esc_dismisses(run_scenario, tmp_path, 
     assert [(e["id"], e["reason"]) for e in events(data, "rejected")] == [(sid, "dismissed")]
 
 
-def test_go_add_argument_partial_accept_by_word_then_the_rest(run_scenario, tmp_path, pack):
-    session, out, data, uri = play(run_scenario, tmp_path, pack, "go-add-argument", "partial")
+def test_go_add_argument_far_edit_jump_hint_then_partial_accept_by_word_then_the_rest(
+    run_scenario, tmp_path, pack
+):
+    # nearby_lines = 3: the edit 5 lines below the cursor counts as far, so it gets a sign and a jump hint
+    session, out, data, uri = play(run_scenario, tmp_path, pack, "go-add-argument", "partial", nearby_lines=3)
     steps = out["steps"]
     edit = session["expected"]["edit"]  # ", true" inserted at line 9
     line, col = edit["range"]["start"]["line"], edit["range"]["start"]["character"]
+    cursor_line = session["cursor"]["line"]
+    assert steps["shown"]["kind"] == "jump"
     assert steps["shown"]["marks"] == [
-        {"line": line, "col": col, "virt_text": ", true", "virt_text_pos": "inline", "virt_hl": "Zeta2Insert"}
+        {
+            "line": cursor_line,
+            "col": 0,
+            "virt_text": f" ↓ Tab: edit at line {line + 1}",
+            "virt_text_pos": "eol",
+            "virt_hl": "Zeta2Hint",
+        },
+        {"line": line, "col": 0, "sign": "Z>"},
+        {
+            "line": line,
+            "col": col,
+            "virt_text": ", true",
+            "virt_text_pos": "inline",
+            "virt_hl": "Zeta2Insert",
+        },
     ]
     # after the jump the insertion is at the cursor: ghost text
     assert steps["jumped"]["kind"] == "ghost"

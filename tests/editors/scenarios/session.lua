@@ -8,7 +8,12 @@
 return function(H)
   H.capture_notify()
   local zeta2 = require("zeta2")
-  zeta2.setup({ cmd = vim.json.decode(os.getenv("ZETA2_TEST_CMD")), log_level = "debug", debounce_ms = 50 })
+  zeta2.setup({
+    cmd = vim.json.decode(os.getenv("ZETA2_TEST_CMD")),
+    log_level = "debug",
+    debounce_ms = 50,
+    nearby_lines = tonumber(os.getenv("ZETA2_TEST_NEARBY") or "12"),
+  })
   vim.cmd.edit(os.getenv("ZETA2_TEST_FILE"))
   local bufnr = vim.api.nvim_get_current_buf()
   local client = H.wait("the zeta2 client attached", function()
