@@ -81,6 +81,11 @@ def test_python_add_field_shows_lines_below_then_tab_jumps_and_tab_applies(run_s
     assert {"command": "zeta2.accept", "arguments": [sid]} in sent(out, "workspace/executeCommand")
     assert sent(out, "zeta2/didReject") == []
     assert [e["id"] for e in events(data, "accepted")] == [sid]
+    # :checkhealth with a loaded pack: the model and the device the daemon reports
+    assert out["status"]["model"] and out["status"]["device"] in ("cpu", "cuda")
+    assert f"OK model pack: {out['status']['model']}" in out["health"]
+    assert f"OK device: {out['status']['device']}" in out["health"]
+    assert "ERROR" not in out["health"]
 
 
 def test_rust_widen_field_inline_diff_and_esc_dismisses(run_scenario, tmp_path, pack):

@@ -88,5 +88,7 @@ return function(H)
   out.pong = pong
   out.sent = sent
   out.status = zeta2.status[client.id]
+  vim.cmd("checkhealth zeta2")
+  out.health = table.concat(vim.api.nvim_buf_get_lines(0, 0, -1, false), "\n")
   return out
 end
