@@ -116,3 +116,5 @@ def test_status_health_commands_and_forwarding_without_a_pack(run_scenario, tmp_
     assert received.count("workspace/didChangeConfiguration") == 2  # capture on, capture off
     assert "zeta2/cursor" in received
     assert "zeta2/diagnostics" in received
+    assert "$/cancelRequest" in received  # a newer request cancelled the older one
+    assert out["cancelled_first"] is True

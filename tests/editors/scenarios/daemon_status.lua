@@ -42,6 +42,11 @@ return function(H)
   H.input("2G$")
   local other = vim.api.nvim_create_namespace("other-linter")
   vim.diagnostic.set(other, 0, { { lnum = 2, col = 8, end_lnum = 2, end_col = 12, severity = vim.diagnostic.severity.ERROR, message = "undefined name 'q'", source = "pyright" } })
+  -- two requests in a row: the second cancels the first ($/cancelRequest)
+  zeta2.request(0)
+  local first = zeta2.buffers[vim.api.nvim_get_current_buf()].pending.id
+  zeta2.request(0)
+  out.cancelled_first = client.requests[first] == nil or client.requests[first].type == "cancel"
   -- a barrier: the daemon answers zeta2/ping after everything sent before it
   local pong
   client:request("zeta2/ping", {}, function(_, r) pong = r end, 0)
