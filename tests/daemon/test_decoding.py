@@ -51,10 +51,12 @@ def test_speculation_is_lossless_on_200_dev_prompts(tiny, dev_jsonl):
         forwards += spec.stats.forwards
         accepted += spec.stats.accepted
         rollbacks += spec.stats.rollbacks
-    # The tiny model answers dev prompts with session text that rarely occurs in them, so drafts are
-    # mostly rejected here: what this asserts is that rejection (rollback) happened and stayed lossless.
+    # The tiny model answers dev prompts with short, memorised session text that rarely occurs in them:
+    # drafts are mostly rejected here (measured: ~1.02 tokens per forward, ~800 rollbacks). What this
+    # asserts is that rejections rolled back losslessly and that some drafts were accepted; the
+    # copy-heavy test below and the SmolLM2 test show the acceptance that matters.
     assert rollbacks > 0
-    assert accepted >= 0 and forwards > 0
+    assert accepted > 0 and (accepted + forwards) / forwards > 1
 
 
 def test_copy_heavy_answers_accept_many_tokens_per_forward(tiny, tiny_pack_builder):
@@ -109,17 +111,34 @@ def test_empty_prompt_is_an_error(tiny):
 
 @pytest.mark.slow
 def test_speculation_is_lossless_with_smollm2(smollm2_pack, dev_jsonl):
-    """The real 135M model on short dev prompts: identical tokens, drafts accepted (> 1 per forward)."""
+    """The real 135M model on short dev prompts: identical tokens, drafts accepted (> 1 per forward).
+
+    The untrained base does not answer in the format, so each prompt is followed by the first tokens
+    of the expected answer (a forced teacher prefix: the opening marker and the start of the block);
+    from there the model continues copying the region, as a trained model would.
+    """
+    from zeta2_capture.prompt import OutOfRegion
+
     pack = load_pack(smollm2_pack)
     runtime = Runtime(pack.model_path, threads=2)
-    renderer = Renderer(pack.load_tokenizer(), pack.family, PromptConfig(max_prompt_tokens=256))
+    renderer = Renderer(pack.load_tokenizer(), pack.family, PromptConfig(max_prompt_tokens=320))
     stops = {renderer.end_token_id, renderer.eos_token_id}
-    tokens = forwards = 0
-    for ex in itertools.islice(read_examples(dev_jsonl), 0, 400, 67):
-        prompt = renderer.render_prompt(ex).token_ids
-        plain = greedy(runtime, prompt, max_new_tokens=16, stop_ids=stops, speculate=False)
-        spec = greedy(runtime, prompt, max_new_tokens=16, stop_ids=stops, speculate=True, reuse=plain.prompt_cache)
+    tokens = forwards = done = 0
+    for ex in itertools.islice(read_examples(dev_jsonl), 0, 400, 17):
+        if ex.expected == ex.before:
+            continue
+        prompt = renderer.render_prompt(ex)
+        target = renderer.render_target(prompt, ex.expected)
+        if isinstance(target, OutOfRegion):
+            continue
+        ids = prompt.token_ids + target.token_ids[:6]
+        plain = greedy(runtime, ids, max_new_tokens=16, stop_ids=stops, speculate=False)
+        spec = greedy(runtime, ids, max_new_tokens=16, stop_ids=stops, speculate=True, reuse=plain.prompt_cache)
         assert spec.tokens == plain.tokens, ex.id
         tokens += spec.stats.accepted + spec.stats.forwards
         forwards += spec.stats.forwards
-    assert tokens / forwards > 1
+        done += 1
+        if done == 6:
+            break
+    assert done == 6
+    assert tokens / forwards > 1.5, (tokens, forwards)
