@@ -12,6 +12,7 @@ import argparse
 import json
 import os
 import re
+import resource
 import subprocess
 import sys
 import tempfile
@@ -60,16 +61,23 @@ def main() -> None:
         for c in args.concurrency:
             out = Path(tmp) / f"out{c}.jsonl"
             t0 = time.perf_counter()
+            cpu0 = resource.getrusage(resource.RUSAGE_CHILDREN)
             done = subprocess.run(
                 [sys.executable, "-m", "zeta2_trainer.cli", "distill", "-i", str(inp), "-o", str(out), "--base-url", server.anthropic_url,
                  "--no-cache", "--tokenizer", args.tokenizer, "--concurrency", str(c), "--no-progress"],
                 env=env, capture_output=True, text=True, check=True,
             )
             wall = time.perf_counter() - t0
+            cpu1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+            cpu = (cpu1.ru_utime - cpu0.ru_utime) + (cpu1.ru_stime - cpu0.ru_stime)
             n = sum(1 for _ in out.open())
-            print(done.stderr.strip().splitlines()[-1])
+            summary = done.stderr.strip().splitlines()[-1]
+            print(summary)
+            stage_s = float(re.search(r"in ([0-9.]+)s$", summary).group(1))  # without interpreter start-up
             print(json.dumps({"concurrency": c, "latency_s": args.latency, "examples": n, "wall_s": round(wall, 2),
-                              "examples_per_s": round(n / wall, 1), "ceiling_per_s": round(c / args.latency, 1)}))
+                              "examples_per_s": round(n / wall, 1), "stage_s": stage_s, "stage_examples_per_s": round(n / stage_s, 1), "ceiling_per_s": round(c / args.latency, 1),
+                              "distill_cpu_s": round(cpu, 2), "cpu_ms_per_example": round(1000 * cpu / max(n, 1), 1),
+                              "load_avg_1m": os.getloadavg()[0]}))
 
 
 if __name__ == "__main__":

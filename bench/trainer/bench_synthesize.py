@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import resource
 import subprocess
 import sys
 import tempfile
@@ -31,12 +33,14 @@ def main() -> None:
         gen_s = time.perf_counter() - t0
         out = Path(tmp) / "examples.jsonl"
         t0 = time.perf_counter()
-        cpu0 = time.process_time()
+        cpu0 = resource.getrusage(resource.RUSAGE_CHILDREN)
         done = subprocess.run(
             [sys.executable, "-m", "zeta2_trainer.cli", "synthesize", str(repo), "-o", str(out), "--no-progress"],
             capture_output=True, text=True, check=True,
         )
         wall = time.perf_counter() - t0
+        cpu1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpu = (cpu1.ru_utime - cpu0.ru_utime) + (cpu1.ru_stime - cpu0.ru_stime)
         examples = sum(1 for _ in out.open())
         print(done.stderr.strip())
         print(json.dumps({
@@ -47,8 +51,9 @@ def main() -> None:
             "examples": examples,
             "examples_per_s": round(examples / wall, 1),
             "commits_per_s": round(args.commits / wall, 1),
+            "synthesize_cpu_s": round(cpu, 2),  # synthesize and its git processes
+            "load_avg_1m": os.getloadavg()[0],
         }))
-        del cpu0
 
 
 if __name__ == "__main__":
