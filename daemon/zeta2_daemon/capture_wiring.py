@@ -255,7 +255,8 @@ class CaptureWiring:
             "variant": s.variant,
             "prediction": {"start": s.edit.start, "end": s.edit.end, "new_text": s.edit.new_text},
         }
-        return replace(s.example, meta=meta)
+        # One record per (suggestion, kind): the store replaces records with the same id.
+        return replace(s.example, id=f"{s.id}/{kind}", meta=meta)
 
     def on_accept(self, s: Any, path: str) -> None:
         self.tracker.on_accepted(s.id)
@@ -290,7 +291,8 @@ class CaptureWiring:
                 self._usage("settled", id=o.id, model=o.model, variant=variant,
                             kept_rate=round(o.kept_rate, 4), recall_rate=round(o.recall_rate, 4))
                 if self.enabled and o.id in self._captured_ids:
-                    self._capture(settled_example(o, variant=variant), "settled")
+                    record = settled_example(o, variant=variant, suggestion_id=o.id)
+                    self._capture(replace(record, id=f"{o.id}/settled") if record is not None else None, "settled")
             elif isinstance(o, Retention):
                 self._usage("retention", id=o.id, model=o.model, variant=variant, seconds=o.seconds,
                             retained=round(o.retained, 4))

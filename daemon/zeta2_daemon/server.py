@@ -442,7 +442,7 @@ class Zeta2Server(LanguageServer):
                 types.InlineCompletionItem(
                     insert_text=text,
                     range=types.Range(types.Position(sl, sc), types.Position(el, ec)),
-                    command=types.Command("Accept zeta2 suggestion", ACCEPT_COMMAND, [s.id]),
+                    command=types.Command(title="Accept zeta2 suggestion", command=ACCEPT_COMMAND, arguments=[s.id]),
                 )
             ]
         )
