@@ -48,7 +48,7 @@ def mutate(ext: str, blocks: list[str], rng: random.Random, step: int) -> None:
 def build(target: Path, commits: int, files: int, seed: int) -> None:
     rng = random.Random(seed)
     subprocess.run(["git", "init", "-q", "--bare", str(target)], check=True)
-    paths = [f"src/mod{i}.{ext}" for i, ext in zip(range(files), ["py", "js", "rs", "go"] * files)]
+    paths = [f"src/mod{i}.{ext}" for i, ext in zip(range(files), ["py", "js", "rs", "go"] * files, strict=False)]
     state = {p: initial(p.rsplit(".", 1)[1], rng) for p in paths}
     stream = []
     when = 1_600_000_000

@@ -61,7 +61,7 @@ def _openai_error(kind: str, message: str, code: str | None = None) -> dict[str,
 
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
-    server: "_Server"
+    server: _Server
 
     def log_message(self, *args: Any) -> None:  # quiet
         pass

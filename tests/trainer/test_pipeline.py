@@ -6,6 +6,7 @@ import re
 
 from loopback import API_KEY, LoopbackServer
 from test_stage_synthesize import scripted_repo  # noqa: F401 - the fixture
+
 from zeta2_capture.schema import read_examples
 from zeta2_trainer.cli import main as cli
 

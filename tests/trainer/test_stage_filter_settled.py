@@ -11,29 +11,11 @@ from zeta2_capture.schema import read_examples, write_jsonl
 from zeta2_trainer.cli import main as cli
 
 
-@pytest.fixture
-def pack(request, smollm2_tokenizer_json):
-    """The runtime's tiny_pack fixture; else the pack tests/tiny_pack.py already cached (never built here:
-    building it takes minutes, more than this part's test budget)."""
-    try:
-        return request.getfixturevalue("tiny_pack")
-    except pytest.FixtureLookupError:
-        pass
-    try:
-        from tiny_pack import CACHE, cache_key
-    except ImportError:
-        pytest.skip("tests/tiny_pack.py (the tiny test pack builder) is not available in this checkout")
-    cached = CACHE / f"tiny-pack-{cache_key(smollm2_tokenizer_json)}"
-    if not (cached / "manifest.json").exists():
-        pytest.skip("no tiny_pack fixture in tests/conftest.py and no cached tiny pack: run `python tests/tiny_pack.py` once")
-    return cached
-
-
-def test_keeps_the_configured_band(pack, dev_jsonl, tmp_path, capsys):
+def test_keeps_the_configured_band(tiny_pack, dev_jsonl, tmp_path, capsys):
     inp, out, report = tmp_path / "settled.jsonl", tmp_path / "kept.jsonl", tmp_path / "report.json"
     write_jsonl(inp, list(itertools.islice(read_examples(dev_jsonl), 4)))
     lo, hi = 0.02, 0.5
-    argv = ["filter-settled", "-i", str(inp), "-o", str(out), "--pack", str(pack), "--samples", "6",
+    argv = ["filter-settled", "-i", str(inp), "-o", str(out), "--pack", str(tiny_pack), "--samples", "6",
             "--max-output-tokens", "48", "--band", f"{lo},{hi}", "--report", str(report), "--device", "cpu", "--no-progress"]
     assert cli(argv) == 0
     kept = list(read_examples(out))

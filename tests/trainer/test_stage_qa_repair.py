@@ -6,8 +6,8 @@ import re
 from dataclasses import replace
 
 import pytest
-
 from loopback import API_KEY, LoopbackServer
+
 from zeta2_capture.diffs import make_diff
 from zeta2_capture.schema import Event, Example, read_examples, write_jsonl
 from zeta2_trainer.cli import main as cli

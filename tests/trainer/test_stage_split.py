@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections import defaultdict
 
 from zeta2_capture.schema import Event, Example, read_examples, write_jsonl

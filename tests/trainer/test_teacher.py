@@ -6,8 +6,8 @@ import argparse
 import asyncio
 
 import pytest
-
 from loopback import API_KEY, LoopbackServer
+
 from zeta2_trainer.teachers import Request, TeacherConfigError, TeacherError, add_teacher_args, make_teacher
 from zeta2_trainer.teachers.anthropic import AnthropicTeacher
 from zeta2_trainer.teachers.base import RetryPolicy, parse_retry_after

@@ -25,7 +25,15 @@ def make_parser(parser: argparse.ArgumentParser) -> None:
 
 def render_repair(example: Any, region: tuple[int, int], verdict: Any, templates: Any) -> tuple[str, str]:
     from .judge import changed_span
-    from .teacher_prompt import KEEP_PREVIOUS, NO_EDITS, FENCE_LANGUAGE, fenced, load_template, render_distill, word_diff
+    from .teacher_prompt import (
+        FENCE_LANGUAGE,
+        KEEP_PREVIOUS,
+        NO_EDITS,
+        fenced,
+        load_template,
+        render_distill,
+        word_diff,
+    )
 
     start, end = region
     system0, user0 = render_distill(example, start, end, templates)

@@ -37,7 +37,7 @@ def parse_ratios(text: str) -> tuple[float, float, float]:
 
 
 def make_parser(parser: argparse.ArgumentParser) -> None:
-    from .common import parse_shard, Shard
+    from .common import Shard, parse_shard
 
     parser.add_argument("-i", "--input", required=True, help="input JSONL of examples ('-' for stdin)")
     parser.add_argument("-o", "--output", required=True, help="output folder for train.jsonl, dev.jsonl and test.jsonl")

@@ -18,6 +18,7 @@ import asyncio
 import json
 import random
 from dataclasses import dataclass, field
+from datetime import UTC
 from typing import Any
 
 from ..errors import UserError
@@ -249,14 +250,14 @@ def parse_retry_after(value: str | None) -> float | None:
         return float(value)
     except ValueError:
         pass
+    from datetime import datetime
     from email.utils import parsedate_to_datetime
-    from datetime import datetime, timezone
 
     try:
         when = parsedate_to_datetime(value)
     except (TypeError, ValueError):
         return None
-    return max(0.0, (when - datetime.now(timezone.utc)).total_seconds())
+    return max(0.0, (when - datetime.now(UTC)).total_seconds())
 
 
 def check_status(provider: str, response: Any, error_message: str) -> None:

@@ -27,7 +27,7 @@ CREATE TABLE IF NOT EXISTS replies (
 
 
 def cache_key(model: str, prompt: str) -> str:
-    return hashlib.sha256(f"{model}\x00{prompt}".encode("utf-8")).hexdigest()
+    return hashlib.sha256(f"{model}\x00{prompt}".encode()).hexdigest()
 
 
 class ResponseCache:
