@@ -171,7 +171,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--burst", type=int, default=10)
     parser.add_argument("--sample-every", type=int, default=250)
     args = parser.parse_args(argv)
-    stats = asyncio.run(soak(args.model, args.edits, args.burst, args.sample_every))
+    import os
+
+    # The daemon's usage log and installation id go to a scratch data dir, not the user's.
+    env = {**os.environ, "ZETA2_DATA_DIR": os.environ.get("ZETA2_DATA_DIR") or tempfile.mkdtemp(prefix="zeta2-soak-data-")}
+    stats = asyncio.run(soak(args.model, args.edits, args.burst, args.sample_every, env=env))
     print(json.dumps(stats, indent=1))
     return 1 if stats["errors"] else 0
 
