@@ -10,6 +10,7 @@ and a `zeta2/status` lastError; no request can stop the server.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
 import time
 from collections import deque
@@ -673,8 +674,15 @@ def register(ls: Zeta2Server) -> None:
         def pct(q: float) -> float | None:
             return round(times[min(len(times) - 1, int(q * len(times)))], 4) if times else None
 
+        uri = _get(params, "uri")
+        doc = ls.docs._docs.get(uri) if isinstance(uri, str) else None
+        document = None
+        if doc is not None:  # lets a client check that incremental sync left both sides with the same text
+            document = {"version": doc.version, "chars": len(doc.text),
+                        "sha256": hashlib.sha256(doc.text.encode("utf-8", "surrogatepass")).hexdigest()}
         return {
             "ok": True,
+            "document": document,
             "documents": len(ls.docs),
             "pending": len(ls.scheduler.pending),
             "counters": dict(ls.counters),

@@ -104,3 +104,28 @@ async def test_huge_and_binary_documents_get_no_suggestion_with_a_reason(tmp_pat
         await d.wait_for(lambda: "binary" in (d.status.get("lastError") or {}).get("message", ""), what="binary")
     finally:
         await stop_daemon(d)
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-16", "utf-32"])
+async def test_incremental_sync_in_each_position_encoding(tmp_path, encoding):
+    import hashlib
+
+    d = await start_daemon(tmp_path, encodings=[encoding])
+    try:
+        assert d.init_result.capabilities.position_encoding == encoding
+        uri = (tmp_path / "u.py").as_uri()
+        text = "s = '😀é'  # 中\r\nt = 1\n"
+        d.open(uri, text)
+        # Insert "!" after the emoji and replace "1" on the next line, in the negotiated units.
+        emoji_end = {"utf-8": 9, "utf-16": 7, "utf-32": 6}[encoding]
+        d.change(uri, 2, [
+            {"range": {"start": {"line": 0, "character": emoji_end}, "end": {"line": 0, "character": emoji_end}}, "text": "!"},
+            {"range": {"start": {"line": 1, "character": 4}, "end": {"line": 1, "character": 5}}, "text": "22"},
+        ])
+        expected = "s = '😀!é'  # 中\r\nt = 22\n"
+        pong = await d.request("zeta2/ping", {"uri": uri})
+        assert pong["document"] == {
+            "version": 2, "chars": len(expected), "sha256": hashlib.sha256(expected.encode()).hexdigest()
+        }
+    finally:
+        await stop_daemon(d)
