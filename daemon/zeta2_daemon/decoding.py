@@ -183,4 +183,6 @@ def greedy(
                 stop = "cap"
                 break
     stats.decode_ms = (clock() - t0) * 1000
+    if deadline is not None and clock() >= deadline:  # finished, but too late to be of use
+        return DecodeResult([], "deadline", stats, prompt_cache)
     return DecodeResult(out, stop, stats, prompt_cache)

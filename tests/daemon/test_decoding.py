@@ -103,6 +103,14 @@ def test_deadline_passing_mid_decode_returns_nothing_not_late(tiny, tiny_pack_bu
     assert 0 < out.stats.forwards < 10
 
 
+def test_an_answer_finished_after_the_deadline_is_dropped(tiny, tiny_pack_builder):
+    runtime, renderer, stops = tiny
+    prompt = renderer.render_prompt(tiny_pack_builder.canonical_examples()[0]).token_ids
+    ticks = itertools.count()
+    out = greedy(runtime, prompt, max_new_tokens=2, stop_ids=stops, speculate=False, deadline=3.5, clock=lambda: float(next(ticks)))
+    assert out.tokens == [] and out.stop == "deadline"  # the cap was reached at tick 4, past 3.5
+
+
 def test_empty_prompt_is_an_error(tiny):
     runtime, _, stops = tiny
     with pytest.raises(ValueError, match="empty prompt"):
