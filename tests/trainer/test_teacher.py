@@ -63,9 +63,11 @@ def test_openai_wire_format():
 @pytest.mark.parametrize("provider", ["anthropic", "openai"])
 def test_retries_transient_failures(provider, fault):
     with LoopbackServer(echo, faults=[fault, fault]) as server:
-        server.state.timeout_sleep = 1.0
+        # The client gives up after 1 s; the scripted timeout answers after 3 s. Only the "timeout" fault
+        # should ever hit the limit, even on a busy machine.
+        server.state.timeout_sleep = 3.0
         make = anthropic if provider == "anthropic" else openai
-        teacher = make(server, timeout=0.3)
+        teacher = make(server, timeout=1.0 if fault == "timeout" else 10.0)
         (reply,) = asyncio.run(ask(teacher, "x"))
         assert reply.text == "answer to: x"
         assert teacher.usage.retries == 2 and teacher.usage.requests == 3
