@@ -115,7 +115,7 @@ def _variants(value: Any) -> tuple[Variant, ...]:
 SETTINGS: dict[str, tuple[str, Callable[[Any], Any]]] = {
     "model": ("model", _optional_str),
     "device": ("device", _choice(DEVICES)),
-    "debounceMs": ("debounce_ms", _int_range(0, 5000)),
+    "debounceMs": ("debounce_ms", _int_range(0, 60_000)),
     "maxPending": ("max_pending", _int_range(1, 8)),
     "deadlineMs": ("deadline_ms", _int_range(10, 120_000)),
     "aggressiveness": ("aggressiveness", _choice(AGGRESSIVENESS)),

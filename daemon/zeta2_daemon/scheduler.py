@@ -134,7 +134,8 @@ class Scheduler:
                 if self._sleep is not None:
                     await self._sleep(delay)
                 else:
-                    # Wake early when displaced, so a cancelled request answers at once.
+                    # Wake early when displaced (a cancelled request answers at once) or poked.
+                    ticket._wake.clear()
                     try:
                         await asyncio.wait_for(ticket._wake.wait(), timeout=delay)
                     except TimeoutError:
@@ -146,6 +147,12 @@ class Scheduler:
             self.pending.remove(ticket)
             raise
         return ticket
+
+    def poke(self) -> None:
+        """Makes every waiting request re-check its delay now (after a test moved the clock)."""
+        for ticket in list(self.pending._all.values()):
+            if ticket._wake is not None:
+                ticket._wake.set()
 
     def done(self, ticket: Ticket) -> None:
         self.pending.remove(ticket)

@@ -509,6 +509,7 @@ def register_test_clock(ls: Zeta2Server) -> None:
         if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or seconds < 0:
             raise JsonRpcInvalidParams(message="seconds must be a non-negative number")
         ls.clock.offset += seconds
+        ls.scheduler.poke()
         outcomes = ls.capture.tick()
         return {"outcomes": [type(o).__name__ for o in outcomes], "records": dict(ls.capture.records)}
 

@@ -77,7 +77,7 @@ async def test_invalid_settings_fall_back_and_the_client_is_told(tmp_path):
     try:
         await d.wait_for(lambda: len(d.messages) >= 3, what="three showMessage notifications")
         text = "\n".join(m.message for m in d.messages)
-        assert "'debounceMs' = -5 is invalid (must be from 0 to 5000); using the default 300" in text
+        assert "'debounceMs' = -5 is invalid (must be from 0 to 60000); using the default 300" in text
         assert "'aggressiveness' = 'wild' is invalid (must be one of low, medium, high)" in text
         assert "'bogus' = 1 is invalid (unknown setting)" in text
         from lsprotocol import types

@@ -229,7 +229,8 @@ async def test_diagnostics_and_stale_versions(tmp_path, tiny_pack):
 async def test_cancellation_and_newer_requests_displace_older(tmp_path, tiny_pack):
     s = load("javascript-add-step")
     root = workspace(tmp_path)
-    d = await start(tmp_path, tiny_pack, root, debounceMs=4000)
+    # A 60 s debounce on a clock the test moves: requests wait until the test says time has passed.
+    d = await start(tmp_path, tiny_pack, root, "--test-clock", debounceMs=60_000)
     try:
         uri, version = await replay(d, root, s)
         params = {"textDocument": {"uri": uri, "version": version}, "position": s["cursor"]}
@@ -242,7 +243,7 @@ async def test_cancellation_and_newer_requests_displace_older(tmp_path, tiny_pac
         d.change(uri, version + 2, [{"range": {"start": cursor, "end": after}, "text": ""}])
         params["textDocument"]["version"] = version + 2
         send = d.client.protocol.send_request_async
-        # Within the 4 s debounce these wait; $/cancelRequest cancels one of them.
+        # Within the debounce these wait; $/cancelRequest cancels one of them.
         w1 = asyncio.ensure_future(send("textDocument/copilotInlineEdit", params, msg_id="w1"))
         c1 = asyncio.ensure_future(send("textDocument/copilotInlineEdit", params, msg_id="c1"))
         await d.roundtrip()
@@ -254,11 +255,14 @@ async def test_cancellation_and_newer_requests_displace_older(tmp_path, tiny_pac
         await d.roundtrip()
         n2 = asyncio.ensure_future(send("textDocument/copilotInlineEdit", params, msg_id="n2"))
         assert _plain(await w1) == {"edits": []}
-        assert not n1.done()
-        for result in await asyncio.gather(n1, n2):
-            assert _plain(result)["edits"][0]["text"] == s["expected"]["edit"]["text"]
-        pong = await d.request("zeta2/ping", {})
-        assert pong["pending"] == 0
+        assert (await d.request("zeta2/ping", {}))["pending"] == 2 and not n1.done() and not n2.done()
+        # 60 s later n1 starts; n2 must wait another 60 s after n1's start.
+        await d.request("zeta2/test/advanceClock", {"seconds": 61})
+        assert _plain(await n1)["edits"][0]["text"] == s["expected"]["edit"]["text"]
+        assert not n2.done()
+        await d.request("zeta2/test/advanceClock", {"seconds": 61})
+        assert _plain(await n2)["edits"][0]["text"] == s["expected"]["edit"]["text"]
+        assert (await d.request("zeta2/ping", {}))["pending"] == 0
     finally:
         await stop_daemon(d)
 
