@@ -118,3 +118,22 @@ def test_status_health_commands_and_forwarding_without_a_pack(run_scenario, tmp_
     assert "zeta2/diagnostics" in received
     assert "$/cancelRequest" in received  # a newer request cancelled the older one
     assert out["cancelled_first"] is True
+
+
+def test_requests_on_insert_leave_normal_change_and_insert_idle(run_scenario, tmp_path):
+    ws = tmp_path / "ws"
+    file = make_workspace(ws, "a.py", "\n")
+    env = {
+        "ZETA2_TEST_CMD": json.dumps(daemon_cmd(tmp_path / "daemon.log")),
+        "ZETA2_TEST_FILE": str(file),
+        "ZETA2_DATA_DIR": str(tmp_path / "data"),
+        "ZETA2_PACK_DIR": str(tmp_path / "no-default-pack"),
+    }
+    out = run_scenario("triggers", env=env, cwd=ws).result
+    assert out["line"] == "helal"
+    assert out["asked"] == [
+        {"mode": "n", "line": 0, "character": 4},  # InsertLeave after "hello": the cursor is on "o"
+        {"mode": "n", "line": 0, "character": 3},  # "x" deleted the "o": a normal-mode change
+        {"mode": "i", "line": 0, "character": 4},  # idle after typing "a" before the last "l"
+        {"mode": "n", "line": 0, "character": 3},  # InsertLeave
+    ]

@@ -42,11 +42,6 @@ return function(H)
   H.input("2G$")
   local other = vim.api.nvim_create_namespace("other-linter")
   vim.diagnostic.set(other, 0, { { lnum = 2, col = 8, end_lnum = 2, end_col = 12, severity = vim.diagnostic.severity.ERROR, message = "undefined name 'q'", source = "pyright" } })
-  -- two requests in a row: the second cancels the first ($/cancelRequest)
-  zeta2.request(0)
-  local first = zeta2.buffers[vim.api.nvim_get_current_buf()].pending.id
-  zeta2.request(0)
-  out.cancelled_first = client.requests[first] == nil or client.requests[first].type == "cancel"
   -- a barrier: the daemon answers zeta2/ping after everything sent before it
   local pong
   client:request("zeta2/ping", {}, function(_, r) pong = r end, 0)
@@ -54,6 +49,15 @@ return function(H)
   out.pong = pong
   out.sent = sent
   client.notify = nil -- the spy ends here (the class method again)
+  -- two requests in a row: the second cancels the first ($/cancelRequest)
+  zeta2.request(0)
+  local first = zeta2.buffers[vim.api.nvim_get_current_buf()].pending.id
+  vim.api.nvim_win_set_cursor(0, { 1, 0 })
+  zeta2.request(0)
+  out.cancelled_first = client.requests[first] == nil or client.requests[first].type == "cancel"
+  local pong2
+  client:request("zeta2/ping", {}, function(err, r) pong2 = r or { error = err } end, 0)
+  H.wait("zeta2/ping answered after the cancel", function() return pong2 end)
 
   -- no suggestion: Tab keeps its usual meaning (a literal tab in insert mode)
   H.input("Go<Tab>x<Esc>")

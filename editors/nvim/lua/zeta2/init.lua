@@ -243,13 +243,20 @@ function M.request(bufnr)
   if not (state and client and cfg().enabled) or vim.api.nvim_get_current_buf() ~= bufnr then
     return
   end
+  local tick = vim.api.nvim_buf_get_changedtick(bufnr)
+  local cursor = vim.api.nvim_win_get_cursor(0)
+  -- Leaving insert mode fires InsertLeave and then TextChanged for the same text and cursor: ask once.
+  local key = string.format("%d:%d:%d", tick, cursor[1], cursor[2])
+  if state.asked == key then
+    return
+  end
+  state.asked = key
   if state.pending then
     state.pending.client:cancel_request(state.pending.id)
     state.pending = nil
   end
   local params = vim.lsp.util.make_position_params(0, client.offset_encoding)
   params.textDocument.version = vim.lsp.util.buf_versions[bufnr]
-  local tick = vim.api.nvim_buf_get_changedtick(bufnr)
   local request_id
   local ok, id = client:request("textDocument/copilotInlineEdit", params, function(err, result)
     if state.pending and state.pending.id == request_id then
