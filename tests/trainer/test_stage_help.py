@@ -13,7 +13,7 @@ EXPECTED = {
     "synthesize": ["REPO_PATH", "--output", "--limit", "--seed", "--languages", "--shard", "--rev"],
     "ingest": ["--input", "--output", "--kinds", "--repo", "--strict", "--shard", "--rejects"],
     "distill": ["--input", "--output", "--provider", "--model", "--base-url", "--concurrency", "--retries", "--cache", "--templates", "--tokenizer"],
-    "qa": ["--input", "--output", "--tokenizer", "--strict"],
+    "qa": ["--input", "--output", "--tokenizer", "--strict", "--judge", "--provider"],
     "repair": ["--input", "--output", "--provider", "--cache", "--templates"],
     "filter-settled": ["--pack", "--samples", "--band", "--statistic", "--temperature", "--top-p", "--report"],
     "split": ["--ratios", "--by", "--no-dedupe", "--shard"],

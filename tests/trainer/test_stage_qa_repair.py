@@ -124,3 +124,41 @@ def test_repair_with_critique(monkeypatch, tmp_path, smollm2_tokenizer_json, cap
 )
 def test_word_diff(old, new, diff):
     assert word_diff(old, new) == diff
+
+
+def reviewer(system: str, user: str) -> str:
+    assert "FLAGS: none | a comma-separated list of" in system
+    if "Current file: good.py" in user:
+        return "FLAGS: none\nREASON: a sensible follow-up."
+    if "Current file: outside.py" in user:
+        return "FLAGS: outside_region, other\nREASON: it edits f0, far from the cursor."
+    return "Looks fine to me."  # no FLAGS line
+
+
+def test_qa_with_a_reviewing_model_and_repair_passing_its_reason_on(monkeypatch, tmp_path, smollm2_tokenizer_json, capsys):
+    monkeypatch.setenv("ANTHROPIC_API_KEY", API_KEY)
+    inp, qa = tmp_path / "in.jsonl", tmp_path / "qa.jsonl"
+    write_jsonl(inp, [example("good", GOOD), example("outside", OUTSIDE), example("broken", BROKEN)])
+    tok = ["--tokenizer", str(smollm2_tokenizer_json), "--no-progress"]
+    with LoopbackServer(reviewer) as server:
+        code = cli(["qa", "-i", str(inp), "-o", str(qa), "--judge", "both", "--base-url", server.anthropic_url, "--cache", str(tmp_path / "c.sqlite"), *tok])
+        assert code == 0 and server.state.violations == [] and len(server.state.received) == 3
+        review = next(r.body["messages"][0]["content"] for r in server.state.received if "Current file: outside.py" in r.body["messages"][0]["content"])
+        assert "{+, extra+}" in review  # the prediction as a word diff
+    got = {e.path: e.meta["qa"] for e in read_examples(qa)}
+    assert got["good.py"]["flags"] == [] and got["good.py"]["llm_problems"] == "none" and got["good.py"]["judge"] == "both"
+    assert got["outside.py"]["flags"] == ["outside_region", "llm_judge"]
+    assert got["outside.py"]["llm_problems"] == "outside_region, other" and got["outside.py"]["llm_reason"] == "it edits f0, far from the cursor."
+    assert got["broken.py"]["flags"] == ["syntax"] and got["broken.py"]["llm_error"] == "no FLAGS line in the review"
+    assert "flag llm_judge 1" in capsys.readouterr().err
+
+    seen = []
+
+    def fixer(system: str, user: str) -> str:
+        seen.append(user)
+        return "KEEP_PREVIOUS"
+
+    with LoopbackServer(fixer) as server:
+        assert cli(["repair", "-i", str(qa), "-o", str(tmp_path / "r.jsonl"), "--base-url", server.anthropic_url, "--cache", str(tmp_path / "c2.sqlite"), *tok]) == 0
+    (critique,) = [u for u in seen if "Current file: outside.py" in u]
+    assert "A reviewing model found: outside_region, other. it edits f0, far from the cursor." in critique

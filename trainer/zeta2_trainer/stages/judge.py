@@ -22,7 +22,9 @@ DESCRIPTIONS = {
     "outside_region": "It changes text outside the editable region (characters {edit_start}..{edit_end}, region {region_start}..{region_end}).",
     "syntax": "It breaks the syntax: {syntax_error_delta} more tree-sitter error(s) than the current file.",
     "noop_continuation": "It suggests no edit, but the user's latest edit left the line at the cursor unfinished: {continuation}.",
+    "llm_judge": "A reviewing model found: {llm_problems}. {llm_reason}",
 }
+LLM_PROBLEMS = ("reversal", "outside_region", "syntax", "noop_continuation", "other")
 _OPEN, _CLOSE = "([{", ")]}"
 _TRAILING_OPERATOR = re.compile(r"(?:[-+*/%=<>&|^!~,.(\[{:?]|=>|->|::)\s*$")
 
@@ -32,8 +34,10 @@ class Verdict:
     flags: list[str] = field(default_factory=list)
     details: dict[str, Any] = field(default_factory=dict)
 
+    judge: str = "rules"
+
     def to_json(self) -> dict[str, Any]:
-        return {"judge": "rules", "flags": list(self.flags), **self.details}
+        return {"judge": self.judge, "flags": list(self.flags), **self.details}
 
     def problems(self) -> str:
         return "\n".join(f"- {DESCRIPTIONS[f].format(**self.details)}" for f in self.flags)
@@ -110,3 +114,26 @@ def judge(example: Any, predicted: str, region: tuple[int, int]) -> Verdict:
     if delta is not None and delta > 0:
         verdict.flags.append("syntax")
     return verdict
+
+
+def render_judge(example: Any, predicted: str, region: tuple[int, int], templates: Any) -> tuple[str, str]:
+    """(system, user) prompts asking a model to review one prediction (templates/judge_*.md)."""
+    from .teacher_prompt import fenced, load_template, render_distill, word_diff
+
+    _, task = render_distill(example, region[0], region[1], templates)
+    system = load_template("judge_system.md", templates).substitute()
+    user = load_template("judge_user.md", templates).substitute(task=task, word_diff=fenced(word_diff(example.before, predicted), ""))
+    return system, user
+
+
+def parse_judge(text: str) -> tuple[list[str], str] | None:
+    """(problems, reason) from the FLAGS and REASON lines, or None when there is no FLAGS line."""
+    flags_line = re.search(r"^\W*FLAGS\W*:\s*(.*)$", text, re.MULTILINE | re.IGNORECASE)
+    if flags_line is None:
+        return None
+    reason = re.search(r"^\W*REASON\W*:\s*(.*)$", text, re.MULTILINE | re.IGNORECASE)
+    words = [w.strip().lower().replace(" ", "_") for w in re.split(r"[,|]", flags_line.group(1)) if w.strip()]
+    problems = [w for w in words if w in LLM_PROBLEMS]
+    if not problems and any(w not in ("none", "") for w in words):
+        problems = ["other"]
+    return problems, (reason.group(1).strip() if reason else "")
