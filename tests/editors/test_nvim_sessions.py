@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from sessions import load_session, typing_keys
+from nvim_sessions import load_session, typing_keys
 from test_nvim_daemon import daemon_cmd, make_workspace
 
 pytestmark = pytest.mark.e2e

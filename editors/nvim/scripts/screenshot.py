@@ -59,7 +59,7 @@ def lua_str(s: str) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     from ansi_to_png import parse, render
-    from sessions import load_session, typing_keys
+    from nvim_sessions import load_session, typing_keys
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--session", default="python-rename-parameter")
