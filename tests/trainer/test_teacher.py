@@ -149,3 +149,13 @@ def test_a_rate_limit_pauses_every_request():
         # at most the one request already in flight beside it; without the pause the other six would be here
         assert len(during) <= 1, [r.body["messages"][0]["content"] for r in during]
         assert teacher.usage.retries == 1
+
+
+def test_openai_payload_for_the_hosted_api_and_local_servers():
+    request = Request("s", "u", max_tokens=100)
+    hosted = OpenAITeacher("gpt-5-mini", base_url="https://api.openai.com/v1", api_key="k").payload(request)
+    assert hosted["max_completion_tokens"] == 100 and "max_tokens" not in hosted and "temperature" not in hosted
+    older = OpenAITeacher("gpt-4.1", base_url="https://api.openai.com/v1", api_key="k").payload(request)
+    assert older["max_completion_tokens"] == 100 and older["temperature"] == 0.0
+    local = OpenAITeacher("gpt-5", base_url="http://localhost:8000/v1", api_key=None).payload(request)
+    assert local["max_tokens"] == 100 and local["temperature"] == 0.0

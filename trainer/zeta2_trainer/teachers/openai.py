@@ -13,6 +13,9 @@ from .base import Reply, Request, Teacher, TeacherError, check_status, json_body
 
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
 KEY_ENV = "OPENAI_API_KEY"
+# OpenAI's reasoning models take only the default temperature and `max_completion_tokens`, which
+# api.openai.com accepts for every model; vLLM, llama.cpp and Ollama know `max_tokens`.
+REASONING_PREFIXES = ("gpt-5", "o1", "o3", "o4")
 
 
 def error_message(body: Any) -> str:
@@ -26,15 +29,18 @@ class OpenAITeacher(Teacher):
     provider = "openai"
 
     def payload(self, request: Request) -> dict[str, Any]:
-        return {
+        hosted = self.base_url == DEFAULT_BASE_URL
+        body: dict[str, Any] = {
             "model": self.model,
             "messages": [
                 {"role": "system", "content": request.system},
                 {"role": "user", "content": request.user},
             ],
-            "max_tokens": request.max_tokens,
-            "temperature": request.temperature,
+            ("max_completion_tokens" if hosted else "max_tokens"): request.max_tokens,
         }
+        if not (hosted and self.model.startswith(REASONING_PREFIXES)):
+            body["temperature"] = request.temperature
+        return body
 
     async def _send(self, client: Any, request: Request) -> Reply:
         headers = {"content-type": "application/json"}
