@@ -35,6 +35,7 @@ def pct(values: list[float], q: float) -> float:
 
 
 LIMIT = None  # --keystrokes: replay only the first N keystrokes
+MAX_OUTPUT_TOKENS = None  # --max-output-tokens: the same cap for both paths (the daemon's maxOutputTokens)
 
 
 def keystrokes(session: dict[str, Any]) -> list[tuple[tuple[int, int, int, int], str, tuple[int, int]]]:
@@ -72,7 +73,7 @@ def runtime_alone(pack: Path, session: dict[str, Any], threads: int | None) -> l
     from zeta2_capture.snapshot import snapshot
     from zeta2_daemon.predictor import Predictor
 
-    predictor = Predictor(pack, threads=threads)
+    predictor = Predictor(pack, threads=threads, max_output_tokens=MAX_OUTPUT_TOKENS)
     history = EditHistory()
     text = session["initial"]
     path, language = session["path"], session["language"]
@@ -113,7 +114,8 @@ async def through_lsp(pack: Path, session: dict[str, Any]) -> dict[str, Any]:
     try:
         await client.initialize_async(types.InitializeParams(
             capabilities=types.ClientCapabilities(), root_uri=root.as_uri(),
-            initialization_options={"debounceMs": 0, "deadlineMs": 120_000, "installationId": "bench"},
+            initialization_options={"debounceMs": 0, "deadlineMs": 120_000, "installationId": "bench",
+                                    **({"maxOutputTokens": MAX_OUTPUT_TOKENS} if MAX_OUTPUT_TOKENS else {})},
         ))
         client.initialized(types.InitializedParams())
         uri = (root / session["path"]).as_uri()
@@ -164,9 +166,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--session", type=Path, default=None, help="session JSON (default: the demo's)")
     parser.add_argument("--threads", type=int, default=None, help="onnxruntime threads for the runtime-alone run")
     parser.add_argument("--keystrokes", type=int, default=None, help="replay only the first N keystrokes")
+    parser.add_argument("--max-output-tokens", type=int, default=None, help="cap the answer length in both paths")
     args = parser.parse_args(argv)
-    global LIMIT
-    LIMIT = args.keystrokes
+    global LIMIT, MAX_OUTPUT_TOKENS
+    LIMIT, MAX_OUTPUT_TOKENS = args.keystrokes, args.max_output_tokens
     if args.model is None:
         from zeta2_daemon.pack import default_pack_dir
 

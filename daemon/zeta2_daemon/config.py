@@ -47,6 +47,7 @@ class Settings:
     ab_variants: tuple[Variant, ...] = ()
     installation_id: str | None = None
     max_document_bytes: int = 1_000_000
+    max_output_tokens: int | None = None  # None: the pack's prompt config decides
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,6 +125,7 @@ SETTINGS: dict[str, tuple[str, Callable[[Any], Any]]] = {
     "abVariants": ("ab_variants", _variants),
     "installationId": ("installation_id", _optional_str),
     "maxDocumentBytes": ("max_document_bytes", _int_range(1000, 100_000_000)),
+    "maxOutputTokens": ("max_output_tokens", _int_range(1, 4096)),
 }
 # capture settings live in a nested object: {"capture": {"enabled": true, "shipTo": "..."}}
 CAPTURE_SETTINGS: dict[str, tuple[str, Callable[[Any], Any]]] = {

@@ -55,9 +55,10 @@ class Outcome:
 class ModelSlot:
     """One pack: loaded on first use, reloaded after a failure once the pack is back."""
 
-    def __init__(self, variant: Variant, device: str = "auto"):
+    def __init__(self, variant: Variant, device: str = "auto", max_output_tokens: int | None = None):
         self.variant = variant
         self.device = device
+        self.max_output_tokens = max_output_tokens
         self.predictor: Any | None = None
         self.info: dict[str, Any] = {"model": variant.label, "device": None, "trained": None}
         self.load_error: str = ""
@@ -73,7 +74,7 @@ class ModelSlot:
             raise PackMissing(bootstrap_hint(self.pack_dir))
         from .predictor import Predictor
 
-        predictor = Predictor(self.pack_dir, device=self.device)
+        predictor = Predictor(self.pack_dir, device=self.device, max_output_tokens=self.max_output_tokens)
         self.predictor = predictor
         self.info = {"model": predictor.model_name, "device": predictor.device, "trained": predictor.pack.trained}
         self.load_error = ""
@@ -116,8 +117,8 @@ class ModelSlot:
 class Models:
     """The slots by variant label, and the single worker thread they run on."""
 
-    def __init__(self, variants: list[Variant], device: str = "auto"):
-        self.slots = {v.label: ModelSlot(v, device) for v in variants}
+    def __init__(self, variants: list[Variant], device: str = "auto", max_output_tokens: int | None = None):
+        self.slots = {v.label: ModelSlot(v, device, max_output_tokens) for v in variants}
         self.variants = list(variants)
         self.executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="zeta2-model")
 

@@ -211,7 +211,8 @@ class Zeta2Server(LanguageServer):
         old = self.settings
         self.settings = settings
         self.scheduler.configure(settings.debounce_ms / 1000, settings.max_pending)
-        if initial or settings.ab_variants != old.ab_variants or settings.model != old.model or settings.device != old.device:
+        reload_keys = ("ab_variants", "model", "device", "max_output_tokens")
+        if initial or any(getattr(settings, k) != getattr(old, k) for k in reload_keys):
             self._load_models()
         self.capture.configure(settings)
         self.status.update(capture=self.capture.enabled, usageLog=self.capture.usage_enabled)
@@ -232,7 +233,7 @@ class Zeta2Server(LanguageServer):
         if self.models is not None:
             self.models.shutdown()
         variants = self.variants()
-        self.models = Models(variants, self.settings.device)
+        self.models = Models(variants, self.settings.device, self.settings.max_output_tokens)
         missing = [v.pack for v in variants if not (Path(v.pack).expanduser() / "manifest.json").exists()]
         self.status.update(
             model=variants[0].label if len(variants) == 1 else None,
