@@ -177,7 +177,7 @@ def test_deterministic_bare_repository_and_seed(scripted_repo, tmp_path):
 
 
 def test_limit_languages_shards_and_resume(scripted_repo, tmp_path, capsys):
-    repo, _ = scripted_repo
+    repo, shas = scripted_repo
     limited = tmp_path / "limited.jsonl"
     assert run(str(repo), "-o", str(limited), "--limit", "2") == 0
     assert [e["meta"]["kind"] for e in lines(limited)] == ["multi_hunk", "typing"]  # 1.1 / 0.6 / 0.3 of 2, largest remainder first
@@ -185,6 +185,9 @@ def test_limit_languages_shards_and_resume(scripted_repo, tmp_path, capsys):
     js = tmp_path / "js.jsonl"
     assert run(str(repo), "-o", str(js), "--languages", "javascript") == 0
     assert {e["language"] for e in lines(js)} == {"javascript"}
+    # the "count and sum" commit also changed app.py: its util.js change is not isolated, even when
+    # --languages leaves Python out
+    assert [e["meta"]["commit"] for e in lines(js) if e["meta"]["kind"] == "noop"] == [shas["twice"]]
 
     full = tmp_path / "full.jsonl"
     assert run(str(repo), "-o", str(full)) == 0

@@ -392,9 +392,12 @@ class Miner:
                 if len(files) > MAX_FILES_PER_COMMIT or changed > MAX_LINES_PER_COMMIT:
                     self.skipped["huge commit"] += 1
                     continue
-                sources = [f for f in files if self.language(f.path)]
-                for change in sources:
-                    candidate = self._candidate(cat, sha, date, change, isolated=len(sources) == 1)
+                from zeta2_capture.languages import language_for_path
+
+                # "isolated" looks at every source file of the commit, whatever --languages keeps
+                n_sources = sum(1 for f in files if language_for_path(f.path))
+                for change in (f for f in files if self.language(f.path)):
+                    candidate = self._candidate(cat, sha, date, change, isolated=n_sources == 1)
                     if candidate is not None:
                         yield candidate
         finally:

@@ -160,7 +160,16 @@ def main(args: argparse.Namespace) -> int:
     from zeta2_capture.languages import SUPPORTED
 
     from .common import Progress, StageError, StageIO
-    from .gitmine import CatFile, Miner, check_repository, count_commits, repo_name
+    from .gitmine import (
+        MAX_FILE_BYTES,
+        MAX_FILE_LINES,
+        CatFile,
+        Miner,
+        check_repository,
+        count_commits,
+        repo_name,
+        split_lines,
+    )
 
     repo = check_repository(args.repo)
     if args.limit is not None and args.limit < 0:
@@ -194,7 +203,12 @@ def main(args: argparse.Namespace) -> int:
                     continue
                 old = cat.read(c.old_sha).decode("utf-8")
                 new = cat.read(c.new_sha).decode("utf-8")
-                io.write(build_example(kind, c, old, new, name, args.seed))
+                example = build_example(kind, c, old, new, name, args.seed)
+                # The size limits hold for `before` too (an intermediate state can outgrow both ends).
+                if len(example.before.encode()) > MAX_FILE_BYTES or len(split_lines(example.before)) > MAX_FILE_LINES:
+                    io.summary.skipped["before too large"] += 1
+                    continue
+                io.write(example)
                 kinds[kind] += 1
         finally:
             cat.close()
