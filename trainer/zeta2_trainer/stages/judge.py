@@ -40,7 +40,21 @@ class Verdict:
         return {"judge": self.judge, "flags": list(self.flags), **self.details}
 
     def problems(self) -> str:
-        return "\n".join(f"- {DESCRIPTIONS[f].format(**self.details)}" for f in self.flags)
+        """One line per flag; a detail missing from an edited or older record reads as '?'."""
+
+        class Details(dict):
+            def __missing__(self, key: str) -> str:
+                return "?"
+
+        details = Details(self.details)
+        lines = []
+        for flag in self.flags:
+            template = DESCRIPTIONS.get(flag, f"Flagged {flag}.")
+            try:
+                lines.append(f"- {template.format_map(details)}")
+            except (ValueError, TypeError):  # a detail of the wrong type for its format
+                lines.append(f"- Flagged {flag}.")
+        return "\n".join(lines)
 
 
 def changed_span(before: str, after: str) -> tuple[int, int]:
