@@ -7,7 +7,7 @@ Run by hand, once, with fixed threads (numbers go to docs/benchmarks.md, section
 PACK is a model pack from `zeta2-trainer bootstrap` (SmolLM2-135M, fp32); HF the plain Hugging Face copy
 it was exported from (`bootstrap --hf-dir`), used for the transformers baselines on the same weights.
 For each dev example the prompt is rendered once by the pack's renderer; every method decodes the same
-prompt ids to the same number of output tokens (transformers is forced to it: eos off, min = max).
+prompt ids to the same number of output tokens (transformers is forced to it: min_new_tokens = max_new_tokens).
 
 Typing replay: for each example, the last K characters typed before the cursor are removed and typed
 back one at a time; after each keystroke one request (speculation + the prefix cache, like the daemon).
@@ -127,7 +127,7 @@ def main() -> int:
             t = time.perf_counter()
             with torch.no_grad():
                 out = model.generate(ids, attention_mask=torch.ones_like(ids), do_sample=False, use_cache=True,
-                                     max_new_tokens=length, min_new_tokens=length, eos_token_id=None, pad_token_id=0, **extra)
+                                     max_new_tokens=length, min_new_tokens=length, eos_token_id=renderer.end_token_id, pad_token_id=0, **extra)
             rows[name].append((time.perf_counter() - t) * 1000)
             if name == "generate":
                 same = out[0, len(prompt):].tolist() == plain.tokens
