@@ -152,13 +152,16 @@ def greedy(
     cache = prompt_cache
     drafter = NgramDraft(draft_source if draft_source is not None else prompt) if speculate else None
     stop = "stop" if out[-1] in stops else ("cap" if len(out) >= max_new_tokens else "")
+    # Draft length adapts: a rejected draft still costs its positions in the verify pass (on a CPU
+    # nearly linearly), so it halves after a pass that kept nothing and doubles after a full accept.
+    draft_len = max_draft
     while not stop:
         if deadline is not None and clock() >= deadline:
             stats.decode_ms = (clock() - t0) * 1000
             return DecodeResult([], "deadline", stats, prompt_cache)
         room = max_new_tokens - len(out)
         tail = [*prompt[-drafter.max_n :], *out][-drafter.max_n :] if drafter else []
-        draft = drafter.propose(tail, min(max_draft, room - 1)) if drafter else []
+        draft = drafter.propose(tail, min(draft_len, room - 1)) if drafter else []
         result = runtime.forward([out[-1], *draft], cache)
         stats.forwards += 1
         stats.drafted += len(draft)
@@ -172,6 +175,11 @@ def greedy(
             drafter.verified(accepted, len(draft))
         if accepted < len(draft):
             stats.rollbacks += 1
+        if draft:
+            if accepted == len(draft):
+                draft_len = min(max_draft, draft_len * 2)
+            elif accepted == 0:
+                draft_len = max(1, draft_len // 2)
         # Keep the KV of out[-1] and the accepted draft tokens; the model's bonus token is fed next time.
         cache = runtime.truncate(result.cache, cache.length + 1 + accepted)
         for token in new_tokens:
