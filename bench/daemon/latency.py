@@ -110,7 +110,7 @@ async def through_lsp(pack: Path, session: dict[str, Any]) -> dict[str, Any]:
 
     await client.start_io(sys.executable, "-m", "zeta2_daemon.cli", "--model", str(pack), "--no-index")
     round_trips, model_ms, overhead, cached = [], [], [], 0
-    parts: dict[str, list[float]] = {"snapshot": [], "daemon": [], "guardrails": []}
+    parts: dict[str, list[float]] = {"snapshot": [], "daemon": [], "guardrails": [], "hop": [], "outside": []}
     try:
         await client.initialize_async(types.InitializeParams(
             capabilities=types.ClientCapabilities(), root_uri=root.as_uri(),
@@ -144,9 +144,13 @@ async def through_lsp(pack: Path, session: dict[str, Any]) -> dict[str, Any]:
                 round_trips.append(rt)
                 model_ms.append(pong["lastTiming"]["total"])
                 overhead.append(rt - pong["lastTiming"]["total"])
+                timing = pong["lastTiming"]
                 for key, values in parts.items():
-                    if key in pong["lastTiming"]:
-                        values.append(pong["lastTiming"][key])
+                    if key in timing:
+                        values.append(timing[key])
+                # per request: the model thread hand-off, and everything outside the model thread
+                parts["hop"].append(timing["daemon"] - timing["total"])
+                parts["outside"].append(rt - timing["daemon"])
             last_counters = counters
         stats = plain(await client.protocol.send_request_async("zeta2/ping", {}))
         await client.shutdown_async(None)
@@ -183,9 +187,10 @@ def main(argv: list[str] | None = None) -> int:
         ("through LSP (request -> response)", lsp["round_trips"]),
         ("  model time reported by the daemon", lsp["model_ms"]),
         ("  LSP overhead (round trip - model)", lsp["overhead"]),
-        ("    of which capture snapshot", lsp["parts"]["snapshot"]),
-        ("    of which guardrails + minimal edit", lsp["parts"]["guardrails"]),
-        ("  model thread hop incl. model", lsp["parts"]["daemon"]),
+        ("    model thread hand-off (daemon - model)", lsp["parts"]["hop"]),
+        ("    outside the model thread (rt - daemon)", lsp["parts"]["outside"]),
+        ("      of which capture snapshot", lsp["parts"]["snapshot"]),
+        ("      of which guardrails + minimal edit", lsp["parts"]["guardrails"]),
     ]
     print(f"pack {args.model}, {len(alone)} keystrokes, a request after each")
     print(f"{'':40s} {'n':>4s} {'p50 ms':>9s} {'p90 ms':>9s} {'mean ms':>9s}")
