@@ -11,7 +11,10 @@ What the daemon hands to `zeta2_capture`:
 - every outcome (suggested, shown, accepted, partial, rejected, suppressed, failed, settled,
   retention, dropped) -> the `UsageLog`, metadata only (it refuses anything that looks like text).
 
-A capture or usage-log failure (full disk, damaged file) is logged and never fails a suggestion.
+Records are written on one capture I/O thread (SQLite commits with fsync would otherwise add
+milliseconds to every response); `flush()` waits for them (`zeta2/ping` calls it, so a ping is a
+barrier for clients and tests). A capture or usage-log failure (full disk, damaged file) is logged
+and never fails a suggestion.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from __future__ import annotations
 import logging
 import time
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -50,6 +54,7 @@ class CaptureWiring:
         self.usage_wanted = True
         self.ship_to: str | None = None
         self._installation_id: str | None = None
+        self._io = ThreadPoolExecutor(max_workers=1, thread_name_prefix="zeta2-capture-io")
         self._dirty: dict[str, tuple[str, str | None]] = {}  # path -> (text, language) not yet indexed
         self._accepting: dict[str, str] = {}  # path -> text once an accepted suggestion is applied
         self._variants: dict[str, str] = {}  # suggestion id -> variant, for settle/retention records
@@ -83,7 +88,7 @@ class CaptureWiring:
         from zeta2_capture.usage import UsageLog
 
         if self.capturer is not None:
-            self.capturer.close()
+            self._submit(self.capturer.close)  # after the records already queued for it
         self.policy = CapturePolicy(self.root or Path.cwd(), session_enabled=settings.capture_enabled)
         self.capturer = Capturer(self.policy)
         self.ship_to = settings.capture_ship_to
@@ -121,12 +126,16 @@ class CaptureWiring:
         return self._installation_id
 
     def close(self) -> None:
-        for obj in (self.capturer, self.usage_log, self.index):
-            if obj is not None:
-                try:
-                    obj.close()
-                except Exception:
-                    log.exception("closing %s failed", type(obj).__name__)
+        def close_all() -> None:
+            for obj in (self.capturer, self.usage_log, self.index):
+                if obj is not None:
+                    try:
+                        obj.close()
+                    except Exception:
+                        log.exception("closing %s failed", type(obj).__name__)
+
+        self._submit(close_all)
+        self._io.shutdown(wait=True)
 
     # ------------------------------------------------------------------ documents
 
@@ -189,20 +198,41 @@ class CaptureWiring:
 
     # ------------------------------------------------------------------ usage log (metadata only)
 
+    def _submit(self, fn, *args: Any) -> None:
+        """Runs `fn` on the capture I/O thread: SQLite commits (fsync) never delay a response."""
+        try:
+            self._io.submit(fn, *args)
+        except RuntimeError:  # shut down
+            log.debug("capture I/O is closed; %s dropped", getattr(fn, "__name__", fn))
+
+    def flush(self, timeout: float = 30.0) -> None:
+        """Waits until every record submitted so far is written (clients' barrier: zeta2/ping)."""
+        try:
+            self._io.submit(lambda: None).result(timeout)
+        except RuntimeError:
+            pass
+
     def _usage(self, event: str, **fields: Any) -> None:
         if self.usage_log is None:
             return
         fields = {k: v for k, v in fields.items() if v is not None}
+        self._submit(self._write_usage, self.usage_log, event, fields)
+
+    @staticmethod
+    def _write_usage(usage_log: Any, event: str, fields: dict[str, Any]) -> None:
         try:
-            self.usage_log.log(event, **fields)
+            usage_log.log(event, **fields)
         except Exception as exc:  # UsageError is a bug in what we log; StoreError a disk problem
             log.warning("usage log: %s record not written: %s", event, exc)
 
     def _capture(self, example: Example | None, kind: str) -> None:
         if example is None or self.capturer is None:
             return
+        self._submit(self._write_capture, self.capturer, example, kind)
+
+    def _write_capture(self, capturer: Any, example: Example, kind: str) -> None:
         try:
-            decision = self.capturer.capture(example, kind)
+            decision = capturer.capture(example, kind)
         except Exception:
             log.exception("capture of a %s record failed", kind)
             return

@@ -170,7 +170,7 @@ async def replay(args: argparse.Namespace, out=sys.stdout) -> int:
             items = (result or {}).get("edits") or []
             if not items:
                 last = statuses[-1] if statuses else {}
-                why = (last.get("lastOutcome") or {}).get("reason") or (last.get("lastError") or {}).get("message")
+                why = (result or {}).get("reason") or (last.get("lastError") or {}).get("message")
                 print(paint(DIM, f"  no suggestion ({why or 'the model proposed no edit'}); {round_trip:.0f} ms"), file=out)
                 continue
             shown += 1

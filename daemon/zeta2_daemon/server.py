@@ -45,6 +45,7 @@ CURSOR = "zeta2/cursor"
 DIAGNOSTICS = "zeta2/diagnostics"
 PING = "zeta2/ping"
 STALE = "stale: the document changed before the model ran"
+BUSY_AFTER_S = 0.15
 ACCEPT_COMMAND = "zeta2.accept"
 ENCODING_NAMES = {"utf-8": "utf-8", "utf-16": "utf-16", "utf-32": "utf-32"}
 
@@ -291,11 +292,13 @@ class Zeta2Server(LanguageServer):
         if isinstance(version, int) and not isinstance(version, bool) and version != doc.version:
             self.counters["stale"] += 1
             log.info("stale request for %s version %s (document is at %s): dropped", uri, version, doc.version)
+            self._outcome(uri, "dropped", f"stale: version {version}, the document is at {doc.version}")
             return None
         why = self.servable(doc)
         if why:
             log.info("%s", why)
             self.status.error(why)
+            self._outcome(uri, "failed", why)
             return None
         self.cursors[uri] = cursor
         cached = self.cache.lookup(uri, doc.version, doc.text, cursor)
@@ -306,18 +309,21 @@ class Zeta2Server(LanguageServer):
 
         ticket = await self.scheduler.admit(uri)
         try:
-            self.status.update(pending=len(self.scheduler.pending))
             if ticket.cancelled:
                 log.info("request for %s cancelled: %s", uri, ticket.reason)
+                self._outcome(uri, "dropped", ticket.reason)
                 return None
             if doc is not self.docs._docs.get(uri) or doc.version != (version if isinstance(version, int) else doc.version):
                 self.counters["stale"] += 1
+                self._outcome(uri, "dropped", "stale: the document changed while the request waited")
                 return None
             text, doc_version = doc.text, doc.version
             return await self._predict(doc, text, doc_version, cursor, ticket)
         finally:
             self.scheduler.done(ticket)
-            self.status.update(pending=len(self.scheduler.pending))
+
+    def _outcome(self, uri: str, result: str, reason: str) -> None:
+        self.status.update(push=False, lastOutcome={"uri": uri, "result": result, "reason": reason})
 
     async def _predict(self, doc, text: str, doc_version: int, cursor: int, ticket=None) -> Suggestion | None:
         uri = doc.uri
@@ -330,7 +336,9 @@ class Zeta2Server(LanguageServer):
         variant = variants[0] if len(variants) == 1 else assign(self.capture.installation_id(self.settings), path, variants)
         slot = self.models.slot(variant.label)
         loop = asyncio.get_running_loop()
-        self.status.update(busy=True)
+        # "busy" is pushed only when a prediction takes noticeable time: two notifications per request
+        # would cost more than the rest of the LSP work together.
+        busy = loop.call_later(BUSY_AFTER_S, lambda: self.status.update(busy=True))
         requested = time.perf_counter()
         try:
             deadline_s = self.settings.deadline_ms / 1000
@@ -344,7 +352,9 @@ class Zeta2Server(LanguageServer):
 
             outcome: Outcome = await loop.run_in_executor(self.models.executor, run)
         finally:
-            self.status.update(busy=False)
+            busy.cancel()
+            if self.status.snapshot()["busy"]:
+                self.status.update(busy=False)
         # The model's own total is "total"; "daemon" adds the hop to the worker thread and back.
         outcome.timing_ms["daemon"] = round((time.perf_counter() - requested) * 1000, 3)
         outcome.timing_ms["snapshot"] = round(snapshot_ms, 3)
@@ -354,10 +364,11 @@ class Zeta2Server(LanguageServer):
             self.status.update(**status_fields)
         if outcome.failure == STALE:
             self.counters["stale"] += 1
+            self._outcome(uri, "dropped", STALE)
             return None
         if not outcome.ok:
             self.counters["errors"] += 1
-            self.status.update(lastOutcome={"uri": uri, "result": "failed", "reason": outcome.failure})
+            self.status.update(push=False, lastOutcome={"uri": uri, "result": "failed", "reason": outcome.failure})
             if not outcome.failure.startswith("no edit"):
                 self.status.error(outcome.failure)
             self.capture.on_no_suggestion(variant.label, outcome)
@@ -376,7 +387,7 @@ class Zeta2Server(LanguageServer):
             self.counters["suppressed"] += 1
             log.info("suggestion for %s suppressed: %s %s", path, verdict.reason, verdict.detail)
             reason = f"suppressed: {verdict.reason}" + (f" ({verdict.detail})" if verdict.detail else "")
-            self.status.update(lastOutcome={"uri": uri, "result": "suppressed", "reason": reason})
+            self.status.update(push=False, lastOutcome={"uri": uri, "result": "suppressed", "reason": reason})
             self.capture.on_suppressed(variant.label, outcome, verdict.reason)
             return None
         s = Suggestion(
@@ -394,7 +405,7 @@ class Zeta2Server(LanguageServer):
         )
         self.cache.put(s)
         self.capture.on_suggested(s, path)
-        self.status.update(lastOutcome={"uri": uri, "result": "suggested", "reason": "", "id": s.id})
+        self.status.update(push=False, lastOutcome={"uri": uri, "result": "suggested", "reason": "", "id": s.id})
         if doc.version != doc_version or doc.text != text:
             # The user typed while the model ran: answer only if the suggestion survives the typing.
             return self.cache.lookup(uri, doc.version, doc.text, self.cursors.get(uri, cursor))
@@ -402,9 +413,11 @@ class Zeta2Server(LanguageServer):
 
     # ------------------------------------------------------------------ responses
 
-    def copilot_edits(self, s: Suggestion | None) -> dict[str, Any]:
+    def copilot_edits(self, s: Suggestion | None, uri: str | None = None) -> dict[str, Any]:
         if s is None:
-            return {"edits": []}
+            # Not in Copilot's protocol, harmless to its clients: why there is nothing to show.
+            last = self.status.snapshot().get("lastOutcome") or {}
+            return {"edits": [], "reason": last.get("reason", "")} if last.get("uri") == uri and last.get("reason") else {"edits": []}
         doc = self.docs._docs.get(s.uri)
         if doc is None:
             return {"edits": []}
@@ -512,6 +525,7 @@ def register_test_clock(ls: Zeta2Server) -> None:
         ls.clock.offset += seconds
         ls.scheduler.poke()
         outcomes = ls.capture.tick()
+        ls.capture.flush()
         return {"outcomes": [type(o).__name__ for o in outcomes], "records": dict(ls.capture.records)}
 
 
@@ -596,7 +610,7 @@ def register(ls: Zeta2Server) -> None:
     @ls.feature(COPILOT_INLINE_EDIT)
     async def copilot_inline_edit(ls: Zeta2Server, params: Any) -> dict[str, Any]:
         s = await ls.suggest(_get(params, "textDocument", "uri"), _get(params, "textDocument", "version"), _get(params, "position"))
-        return ls.copilot_edits(s)
+        return ls.copilot_edits(s, _get(params, "textDocument", "uri"))
 
     @ls.feature(DID_SHOW_INLINE_EDIT)
     def did_show(ls: Zeta2Server, params: Any) -> None:
@@ -676,6 +690,7 @@ def register(ls: Zeta2Server) -> None:
         def pct(q: float) -> float | None:
             return round(times[min(len(times) - 1, int(q * len(times)))], 4) if times else None
 
+        ls.capture.flush()  # records of everything handled before the ping are written
         uri = _get(params, "uri")
         doc = ls.docs._docs.get(uri) if isinstance(uri, str) else None
         document = None

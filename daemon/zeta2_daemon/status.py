@@ -1,9 +1,10 @@
 """The `zeta2/status` notification: what the daemon is doing, pushed to the editor when it changes.
 
 Fields: model (pack name or null), device, trained (false for the untrained bootstrap pack), busy
-(a prediction is running), capture (opt-in on/off), variants (A/B arms), lastError (the latest
-reason a suggestion could not be made, with the time), lastOutcome (what the latest request gave:
-suggested / suppressed / failed, with the reason), and pending (requests waiting).
+(a prediction has been running for over 150 ms), capture (opt-in on/off), variants (A/B arms), lastError (the latest
+reason a suggestion could not be made, with the time), and lastOutcome (what the latest request gave:
+suggested / suppressed / failed, with the reason; it rides along with the next push rather than
+causing one per request — the answer to a request carries its own reason). Requests waiting are in `zeta2/ping`.
 """
 
 from __future__ import annotations
@@ -32,7 +33,6 @@ class StatusBoard:
             "variants": [],
             "lastError": None,
             "lastOutcome": None,
-            "pending": 0,
         }
         self._last_sent: dict[str, Any] | None = None
         self.enabled = False  # nothing is sent before `initialized`
@@ -41,11 +41,12 @@ class StatusBoard:
         with self._lock:
             return dict(self._state)
 
-    def update(self, **changes: Any) -> None:
+    def update(self, *, push: bool = True, **changes: Any) -> None:
+        """Changes fields; `push=False` records them for the next notification without sending one."""
         with self._lock:
             self._state.update(changes)
             state = dict(self._state)
-            if not self.enabled or state == self._last_sent:
+            if not push or not self.enabled or state == self._last_sent:
                 return
             self._last_sent = state
         self._send(state)

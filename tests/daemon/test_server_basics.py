@@ -38,7 +38,7 @@ async def test_missing_pack_says_run_bootstrap(tmp_path):
         uri = (tmp_path / "a.py").as_uri()
         d.open(uri, "x = 1\n")
         result = await d.inline_edit(uri, 1, 0, 5)
-        assert result == {"edits": []}
+        assert result["edits"] == [] and "zeta2-trainer bootstrap" in result["reason"]
         status = await d.wait_for(lambda: d.status.get("lastError"), what="lastError")
         assert "zeta2-trainer bootstrap" in status["message"]
     finally:
@@ -96,11 +96,13 @@ async def test_huge_and_binary_documents_get_no_suggestion_with_a_reason(tmp_pat
     try:
         big = (tmp_path / "big.py").as_uri()
         d.open(big, "x = 1\n" * (10 * 1024 * 1024 // 6))
-        assert await d.inline_edit(big, 1, 5, 0) == {"edits": []}
+        result = await d.inline_edit(big, 1, 5, 0)
+        assert result["edits"] == [] and "is too large for suggestions (10485756 bytes > maxDocumentBytes 1000000)" in result["reason"]
         await d.wait_for(lambda: "too large" in (d.status.get("lastError") or {}).get("message", ""), what="too large")
         binary = (tmp_path / "blob.py").as_uri()
         d.open(binary, "abc\x00\x01\x02" * 100)
-        assert await d.inline_edit(binary, 1, 0, 3) == {"edits": []}
+        result = await d.inline_edit(binary, 1, 0, 3)
+        assert result["edits"] == [] and "looks binary" in result["reason"]
         await d.wait_for(lambda: "binary" in (d.status.get("lastError") or {}).get("message", ""), what="binary")
     finally:
         await stop_daemon(d)

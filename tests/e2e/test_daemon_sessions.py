@@ -80,8 +80,12 @@ async def suggest(d: Daemon, uri: str, version: int, position: dict) -> dict | N
     return edits[0] if edits else None
 
 
-def usage_records(tmp_path: Path) -> list[dict]:
+async def usage_records(tmp_path: Path, d: Daemon | None = None) -> list[dict]:
+    """The usage log the daemon wrote; a ping first makes sure every queued record is on disk."""
     from zeta2_capture.usage import UsageLog
+
+    if d is not None:
+        await d.request("zeta2/ping", {})
 
     log = UsageLog(path=tmp_path / "data" / "usage.sqlite3", enabled=True)
     try:
@@ -115,7 +119,7 @@ async def test_session_gives_the_exact_suggestion_then_accept(tmp_path, tiny_pac
         # The editor applies the accepted edit; the daemon then prefetches the next suggestion by itself.
         d.change(uri, version + 1, [{"range": item["range"], "text": item["text"]}])
         await d.wait_ping(lambda p: p["counters"]["requests"] == requests + 1 and p["pending"] == 0, what="the prefetch")
-        events = [(r["event"], r.get("id")) for r in usage_records(tmp_path)]
+        events = [(r["event"], r.get("id")) for r in await usage_records(tmp_path, d)]
         assert ("suggested", sid) in events and ("shown", sid) in events and ("accepted", sid) in events
         assert d.status["model"] == "zeta2-tiny-test@0.1.0" and d.status["trained"] is True
     finally:
@@ -131,9 +135,10 @@ async def test_nothing_typed_gives_no_suggestion(tmp_path, tiny_pack, name):
         uri = (root / s["path"]).as_uri()
         d.open(uri, s["initial"], s["language"])
         for state in s["no_edit"]:
-            assert await suggest(d, uri, 1, state["cursor"]) is None
-            outcome = d.status.get("lastOutcome") or {}
-            assert outcome.get("result") in ("suppressed", "failed"), outcome
+            result = await d.inline_edit(uri, 1, state["cursor"]["line"], state["cursor"]["character"])
+            assert result["edits"] == []
+            # The pack answers "no edit" (the same marker twice): a no-op, never shown.
+            assert result["reason"] == "suppressed: no-op", result
     finally:
         await stop_daemon(d)
 
@@ -171,7 +176,7 @@ async def test_typing_through_reject_and_partial_accept(tmp_path, tiny_pack):
         await d.roundtrip()
         # Rejected: the model gives the same suggestion again, and it is not offered.
         assert await suggest(d, uri, version + 2, s["cursor"]) is None
-        records = usage_records(tmp_path)
+        records = await usage_records(tmp_path, d)
         partial = [r for r in records if r["event"] == "partial"]
         rejected = [r for r in records if r["event"] == "rejected"]
         assert partial and partial[0]["id"] == sid and partial[0]["accepted_length"] == 3
@@ -254,7 +259,7 @@ async def test_cancellation_and_newer_requests_displace_older(tmp_path, tiny_pac
         n1 = asyncio.ensure_future(send("textDocument/copilotInlineEdit", params, msg_id="n1"))
         await d.roundtrip()
         n2 = asyncio.ensure_future(send("textDocument/copilotInlineEdit", params, msg_id="n2"))
-        assert _plain(await w1) == {"edits": []}
+        assert _plain(await w1) == {"edits": [], "reason": "superseded by a newer request"}
         assert (await d.request("zeta2/ping", {}))["pending"] == 2 and not n1.done() and not n2.done()
         # 60 s later n1 starts; n2 must wait another 60 s after n1's start.
         await d.request("zeta2/test/advanceClock", {"seconds": 61})
@@ -303,7 +308,7 @@ async def test_capture_off_writes_no_code_then_opt_in_writes_records_and_settles
             kinds = {kind: ex for _, ex in store.records() for kind in [ex.meta.get("kind")]}
         assert kinds["shown"].before == s["final"] and kinds["shown"].meta["prediction"]["new_text"] == item["text"]
         assert kinds["settled"].expected == s["final"]  # the user left the region as it was
-        settled = [r for r in usage_records(tmp_path) if r["event"] == "settled" and r["id"] == item["id"]]
+        settled = [r for r in await usage_records(tmp_path, d) if r["event"] == "settled" and r["id"] == item["id"]]
         assert len(settled) == 1 and settled[0]["kept_rate"] == 0  # usage records every shown suggestion
     finally:
         await stop_daemon(d)
@@ -353,7 +358,7 @@ async def test_ab_two_packs_shares_and_per_file_stickiness(tmp_path, tiny_pack):
             other_uri = (root / untouched["path"]).as_uri()
             d.open(other_uri, untouched["initial"], untouched["language"])
             assert await suggest(d, other_uri, 1, untouched["no_edit"][0]["cursor"]) is None
-            last = [r for r in usage_records(tmp_path) if r["event"] in ("suppressed", "failed")][-1]
+            last = [r for r in await usage_records(tmp_path, d) if r["event"] in ("suppressed", "failed")][-1]
             answers.append((untouched["path"], last["variant"]))
         finally:
             await stop_daemon(d)
@@ -361,7 +366,7 @@ async def test_ab_two_packs_shares_and_per_file_stickiness(tmp_path, tiny_pack):
         (a["path"], "tiny-a"), (b["path"], "tiny-b"),  # daemon 1
         (b["path"], "tiny-b"), (a["path"], "tiny-a"),  # daemon 2: the same arms after a restart
     ]
-    suggested = [r for r in usage_records(tmp_path) if r["event"] == "suggested"]
+    suggested = [r for r in await usage_records(tmp_path) if r["event"] == "suggested"]  # daemons stopped: all written
     assert {r["model"] for r in suggested} == {"zeta2-tiny-test@0.1.0", "zeta2-tiny-test-b@0.1.0"}
 
 
