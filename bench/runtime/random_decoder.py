@@ -23,7 +23,6 @@ SHAPES = {
 
 
 def build(shape: str, dtype: str = "fp16", seed: int = 0):
-    import onnx
     from onnx import TensorProto, helper, numpy_helper
 
     hidden, layers, heads, kv_heads, inter, vocab = SHAPES[shape]

@@ -191,7 +191,7 @@ class Runtime:
             feeds["logits_to_keep"] = np.array([keep], dtype=np.int64)
         if self.device == "cuda":
             return self._forward_cuda(feeds, cache, tokens, keep, want_logits)
-        for name, array in zip(self.past_names, cache.arrays):
+        for name, array in zip(self.past_names, cache.arrays, strict=True):
             feeds[name] = array
         wanted = ["logits", *self.present_names]
         outs = self.session.run(wanted, feeds)
@@ -205,7 +205,7 @@ class Runtime:
         binding = self.session.io_binding()
         for name, value in feeds.items():
             binding.bind_cpu_input(name, value)
-        for name, value in zip(self.past_names, cache.arrays):
+        for name, value in zip(self.past_names, cache.arrays, strict=True):
             if isinstance(value, np.ndarray):
                 binding.bind_cpu_input(name, value)
             else:
@@ -217,7 +217,7 @@ class Runtime:
         for name in self.present_names:
             binding.bind_output(name, "cuda")
         self.session.run_with_iobinding(binding)
-        outs = dict(zip(self.output_names_bound(), binding.get_outputs()))
+        outs = dict(zip(self.output_names_bound(), binding.get_outputs(), strict=True))
         n = len(tokens)
         logits = outs["logits"].numpy()[0, -keep:].astype(np.float32, copy=False) if read_logits else None
         if self.has_argmax:

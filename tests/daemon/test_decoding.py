@@ -12,6 +12,7 @@ from zeta2_daemon.decoding import NgramDraft, greedy
 from zeta2_daemon.pack import load_pack
 from zeta2_daemon.runtime import Runtime
 
+
 @pytest.fixture(scope="module")
 def tiny(tiny_pack):
     pack = load_pack(tiny_pack)

@@ -6,6 +6,7 @@ import dataclasses
 import itertools
 
 import numpy as np
+
 from zeta2_capture.schema import read_examples
 from zeta2_daemon.kvcache import PrefixCache, common_prefix
 from zeta2_daemon.predictor import Predictor

@@ -8,6 +8,7 @@ import pytest
 
 from zeta2_daemon.predictor import Predictor
 
+
 @pytest.fixture(scope="module")
 def tp(tiny_pack_builder):
     return tiny_pack_builder
