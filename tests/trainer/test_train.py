@@ -78,7 +78,7 @@ def losses(run: Path) -> list[float]:
 @pytest.fixture(scope="session")
 def trained_run(tmp_path_factory, tiny_base, real_examples) -> Path:
     tmp = tmp_path_factory.mktemp("runs")
-    return train(tmp, tiny_base, real_examples, "lora", "--steps", "12", "--lr", "2e-2", "--dev", str(real_examples), "--dev-limit", "3", "--save-every", "5")
+    return train(tmp, tiny_base, real_examples, "lora", "--steps", "12", "--lr", "2e-2", "--dev", str(real_examples), "--dev-limit", "3", "--save-every", "5", "--dev-chrf-examples", "2")
 
 
 def test_lora_loss_falls_on_real_examples(trained_run):
@@ -89,8 +89,11 @@ def test_lora_loss_falls_on_real_examples(trained_run):
     run = json.loads((trained_run / "run.json").read_text())
     assert run["method"] == "lora" and run["samples"] == 6 and run["format"] == "zeta2-markers"
     assert run["data"]["counts"]["kept"] == 6
-    # Dev loss was measured at the end, and it is a finite per-token loss.
-    assert 0 < run["final_eval"]["dev_loss"] < 20
+    # Dev loss was measured at the end, and it is a finite per-token loss; two dev examples were decoded
+    # greedily and scored with the shared delta chrF.
+    final = run["final_eval"]
+    assert 0 < final["dev_loss"] < 20
+    assert final["dev_chrf_examples"] == 2 and 0 <= final["dev_delta_chrf"] <= 100 and 0 <= final["dev_parse_rate"] <= 1
 
 
 def test_adapter_is_small_and_holds_only_the_format_token_rows(trained_run):
