@@ -143,6 +143,9 @@ async def soak(pack: Path, edits: int = 10_000, burst: int = 10, sample_every: i
                 await drain()
             if i % sample_every == 0:
                 samples.append((i, rss_mb(pid)))
+                if env and env.get("ZETA2_TRACEMALLOC"):
+                    top = plain(await client.protocol.send_request_async("zeta2/ping", {"memory": True}))["memory"]
+                    log("\n".join(top or []))
                 log(f"{i} edits, rss {samples[-1][1]:.1f} MB, {stats}")
         await drain()
         samples.append((edits, rss_mb(pid)))

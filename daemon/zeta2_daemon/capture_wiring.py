@@ -245,6 +245,8 @@ class CaptureWiring:
 
     def on_suggested(self, s: Any, path: str) -> None:
         self._variants[s.id] = s.variant
+        while len(self._variants) > 4096:  # settle outcomes come within 5 minutes; older ids are done
+            self._variants.pop(next(iter(self._variants)))
         self._usage(
             "suggested",
             id=s.id,

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 from pathlib import Path
 
@@ -100,6 +101,10 @@ def run_server(args: argparse.Namespace) -> int:
             log.warning("%s", bootstrap_hint(default))
             print(f"zeta2-daemon: warning: {bootstrap_hint(default)}", file=sys.stderr)
 
+    if os.environ.get("ZETA2_TRACEMALLOC"):  # memory diagnosis: `zeta2/ping {"memory": true}` lists the top sites
+        import tracemalloc
+
+        tracemalloc.start(1)
     from .server import create_server
 
     server = create_server(default_pack=args.model, ab_variants=variants, test_clock=args.test_clock, index=not args.no_index)
