@@ -21,7 +21,6 @@ import contextlib
 import hashlib
 import json
 import math
-import os
 import random
 import shutil
 import sys
@@ -339,6 +338,7 @@ def train_tiny_model(sessions: list[Session], tokenizer_json: Path, *, seed: int
     """Trains the tiny model; returns (model, renderer, report)."""
     import torch
     from transformers import LlamaConfig, LlamaForCausalLM
+
     from zeta2_capture.prompt import Renderer
     from zeta2_capture.tokenmap import load_tokenizer
 
@@ -459,8 +459,8 @@ def build_tiny_pack(out_dir: Path, tokenizer_json: Path, *, log=print) -> dict[s
     import torch
 
     sys.path.insert(0, str(REPO / "trainer"))
-    from zeta2_trainer.export import export_pack
     from zeta2_daemon.predictor import Predictor
+    from zeta2_trainer.export import export_pack
 
     sessions = load_sessions()
     # One thread: on a shared, loaded machine torch's spinning threads make a step 20x slower.

@@ -3,8 +3,6 @@
 
 from __future__ import annotations
 
-import json
-
 from zeta2_trainer import cli
 
 

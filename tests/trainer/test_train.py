@@ -22,8 +22,8 @@ BUDGET = 512  # prompt tokens: small, to keep CPU steps short
 def tiny_base(tmp_path_factory, smollm2_tokenizer_json) -> Path:
     """A randomly initialised 2-layer Llama with SmolLM2's real tokenizer (tied embeddings like SmolLM2)."""
     import torch
-    from transformers import LlamaConfig, LlamaForCausalLM
     from tokenizers import Tokenizer
+    from transformers import LlamaConfig, LlamaForCausalLM
 
     out = tmp_path_factory.mktemp("tiny-base")
     vocab = Tokenizer.from_file(str(smollm2_tokenizer_json)).get_vocab_size()
@@ -133,8 +133,8 @@ def test_merged_model_equals_base_plus_adapter(trained_run, tiny_base):
 
 
 def test_exported_pack_loads_and_predicts_in_the_runtime(trained_run, real_examples, tmp_path):
-    from zeta2_daemon.predictor import Predictor
     from zeta2_capture.schema import read_examples
+    from zeta2_daemon.predictor import Predictor
 
     pack = tmp_path / "pack"
     assert cli.main(["export", str(trained_run / "merged"), "-o", str(pack)]) == 0

@@ -13,6 +13,7 @@ from zeta2_trainer.adapters import DEFAULT_ADAPTER, default_adapter_dir, default
 
 def test_default_adapter_is_small_fp16_and_documented():
     from safetensors import safe_open
+
     from zeta2_capture.prompt import FORMAT_NAME, FORMAT_VERSION
     from zeta2_capture.tokenmap import token_map_for
 
@@ -59,6 +60,7 @@ def test_merged_default_has_learned_the_format_on_held_out_dev_examples(merged_d
     """On dev examples (repositories the adapter never saw) the merged default predicts the answer's tokens
     far better than the untrained base, and starts its answer with a marker token."""
     from transformers import AutoModelForCausalLM
+
     from zeta2_capture.prompt import OutOfRegion, Renderer
     from zeta2_capture.schema import read_examples
     from zeta2_trainer.adapters import load_with_adapter
@@ -73,9 +75,9 @@ def test_merged_default_has_learned_the_format_on_held_out_dev_examples(merged_d
         if len(pairs) == 2:
             break
     assert len(pairs) == 2
-    from zeta2_trainer.train import smollm2_plain_copy
-
     import torch
+
+    from zeta2_trainer.train import smollm2_plain_copy
 
     torch.manual_seed(0)  # the base's format rows start random (no adapter to overwrite them once disabled)
     base = load_with_adapter(smollm2_plain_copy(), DEFAULT_ADAPTER, merge=False).eval()

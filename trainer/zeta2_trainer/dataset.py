@@ -18,9 +18,9 @@ from __future__ import annotations
 import hashlib
 import json
 from collections import Counter
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable, Iterator
 
 from .errors import UserError
 
@@ -151,7 +151,7 @@ def load_dataset(folder: str | Path) -> RenderedDataset:
     if not (len(names) == len(prompt_lengths) == len(target_lengths)) or sum(prompt_lengths) + sum(target_lengths) != len(ids):
         raise UserError(f"{folder / 'tokens.npz'}: lengths do not match {folder / 'examples.txt'} (corrupt dataset)")
     samples, position = [], 0
-    for name, p, t in zip(names, prompt_lengths, target_lengths):
+    for name, p, t in zip(names, prompt_lengths, target_lengths, strict=True):
         samples.append(Sample(name, ids[position : position + p], ids[position + p : position + p + t]))
         position += p + t
     return RenderedDataset(samples, meta, folder / "tokenizer.json")

@@ -59,10 +59,21 @@ def main(args: argparse.Namespace) -> int:
         note=args.note,
         eval_summary=eval_summary,
         force=args.force,
-        provenance={"command": "zeta2-trainer export", "source": str(args.hf_dir)},
+        provenance={"command": "zeta2-trainer export", "source": str(args.hf_dir), **_training_provenance(args.hf_dir)},
     )
     print(f"wrote model pack {out}")
     return 0
+
+
+def _training_provenance(hf_dir: Path) -> dict[str, Any]:
+    """How the model was trained, as `train` and `merge_adapter` record it beside the weights."""
+    record = Path(hf_dir) / "zeta2_training.json"
+    if not record.exists():
+        return {}
+    try:
+        return {"training": json.loads(record.read_text(encoding="utf-8"))}
+    except json.JSONDecodeError as exc:
+        raise UserError(f"{record}: not valid JSON ({exc.msg} at line {exc.lineno})") from None
 
 
 # ----------------------------------------------------------------------------------------------
@@ -78,8 +89,8 @@ def _check_output(out_dir: Path, force: bool) -> None:
 
 def add_serving_outputs(model: Any) -> bool:
     """Adds `logits_to_keep` and `next_token_ids` to an optimum decoder graph; False when its shape is unexpected."""
-    from onnx import TensorProto, helper, numpy_helper
     import numpy as np
+    from onnx import TensorProto, helper, numpy_helper
 
     graph = model.graph
     producer = next((n for n in graph.node if "logits" in n.output), None)
@@ -162,9 +173,17 @@ def export_pack(
 ) -> Path:
     """Exports `hf_dir` to a validated model pack at `out_dir`; returns `out_dir`."""
     import onnx
+
     from zeta2_capture.prompt import FORMAT_NAME, FORMAT_VERSION
     from zeta2_capture.tokenmap import load_tokenizer, token_map_for
-    from zeta2_daemon.pack import MODEL_FILE, PACK_FORMAT, TOKENIZER_FILE, load_pack, sha256_file, write_manifest
+    from zeta2_daemon.pack import (
+        MODEL_FILE,
+        PACK_FORMAT,
+        TOKENIZER_FILE,
+        load_pack,
+        sha256_file,
+        write_manifest,
+    )
 
     hf_dir, out_dir = Path(hf_dir), Path(out_dir).expanduser()
     if not (hf_dir / "config.json").exists():
@@ -212,7 +231,7 @@ def export_pack(
             "pack_format": PACK_FORMAT,
             "name": name or out_dir.name,
             "version": version,
-            "created": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "created": dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
             "prompt_format": {"name": FORMAT_NAME, "version": FORMAT_VERSION},
             "token_map": {"family": family, "special_token_ids": special},
             "base_model": base_model or str(config.get("_name_or_path") or hf_dir.name),

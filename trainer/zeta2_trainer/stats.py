@@ -11,9 +11,9 @@ Every function validates its input and says which argument is wrong.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from statistics import NormalDist
-from typing import Sequence
 
 _NORMAL = NormalDist()
 

@@ -286,6 +286,7 @@ def dev_loss(model, samples, pad_id: int, device) -> float:
 def dev_delta_chrf(model, renderer, examples, device, max_new_tokens: int) -> dict:
     """Greedy-decodes a few dev examples in PyTorch and scores them with the shared metric."""
     import torch
+
     from zeta2_capture import metrics
     from zeta2_capture.prompt import FormatError
 

@@ -56,6 +56,7 @@ def adapter_tokenizer(base_dir: str | Path, adapter_dir: str | Path):
     """The adapter's tokenizer: its own tokenizer.json, else the base's with the format tokens added
     (deterministic, so the committed default adapter need not carry a 3.5 MB tokenizer)."""
     from tokenizers import Tokenizer
+
     from zeta2_capture.tokenmap import load_tokenizer
 
     own = Path(adapter_dir) / "tokenizer.json"

@@ -28,7 +28,10 @@ import sys
 from pathlib import Path
 from typing import Any
 
-PATH_KEYS = ("input", "output", "rejects", "cache", "templates", "tokenizer", "repo", "pack")
+PATH_KEYS = (
+    "input", "output", "rejects", "cache", "templates", "tokenizer", "repo", "pack",
+    "dev", "hf_dir", "model", "cursor_baseline", "predictions", "dataset", "base",
+)
 
 
 def make_parser(parser: argparse.ArgumentParser) -> None:
