@@ -247,7 +247,9 @@ class Renderer:
         )
         region = self._region_text(example, layout)
         region_count = len(self.encode(region))
-        if region_count > cfg.max_region_tokens + 16:
+        # The region was sized by per-line counts; its markers, cursor and header come on top.
+        allowance = layout.n_blocks + 2 + len(self.encode(region[: region.index("\n") + 1])) + 16
+        if region_count > cfg.max_region_tokens + allowance:
             raise PromptError(
                 f"{example.path}: the editable region around line {layout.start_line + 1} needs {region_count} "
                 f"tokens, over the limit of {cfg.max_region_tokens} (a very long line?)"

@@ -20,7 +20,7 @@ def test_bootstrap_pack_is_the_untrained_base(smollm2_pack):
     assert manifest["model"]["num_layers"] == 30 and manifest["model"]["vocab_size"] == 49152 + len(
         token_map_for("smollm2").special_tokens
     )
-    assert manifest["provenance"]["command"] == "zeta2-trainer bootstrap"
+    assert manifest["provenance"]["command"] == "zeta2-trainer bootstrap --untrained"
 
 
 def test_new_token_embeddings_are_the_mean(smollm2_pack):

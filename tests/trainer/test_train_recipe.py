@@ -22,5 +22,10 @@ def test_end_to_end_recipe_plans_every_stage(tmp_path, capsys):
     train = next(line for line in lines if " train " in line)
     assert f"--input {tmp_path}/split/train.jsonl" in train and "--max-prompt-tokens 1024 --steps 200" in train
     evaluate = lines[-1]
-    assert "--model packs/base --model packs/new --cursor-baseline packs/base" in evaluate and "--record" in evaluate
+    # Paths in a recipe are relative to its workdir, lists included.
+    packs = tmp_path / "packs"
+    assert f"--model {packs}/base --model {packs}/new --cursor-baseline {packs}/base" in evaluate
+    assert "--record" in evaluate
+    bootstrap = next(line for line in lines if " bootstrap " in line)
+    assert bootstrap.endswith("--untrained")  # the base to beat is the plain model, not the default adapter
     assert "pipeline: 6 stages planned" in err
