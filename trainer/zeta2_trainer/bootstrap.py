@@ -56,25 +56,18 @@ def main(args: argparse.Namespace) -> int:
 
 def plain_model_from_gguf(hf_dir: Path, family: str = "smollm2") -> Path:
     """Writes the GGUF model as a plain Hugging Face folder with the format tokens; returns `hf_dir`."""
-    import torch
-    from transformers import AutoModelForCausalLM, AutoTokenizer
-
     from zeta2_capture.tokenmap import load_tokenizer
 
-    from .smollm2 import ModelNotInstalled, find_gguf
+    from .smollm2 import ModelNotInstalled, load_plain
 
     try:
-        gguf = find_gguf()
+        plain, hf_tokenizer = load_plain()
     except ModelNotInstalled as exc:
         raise UserError(str(exc)) from None
-    loaded = AutoModelForCausalLM.from_pretrained(str(gguf.parent), gguf_file=gguf.name, torch_dtype=torch.float32)
-    plain = AutoModelForCausalLM.from_config(loaded.config, torch_dtype=torch.float32)
-    plain.load_state_dict(loaded.state_dict())
     plain.config._name_or_path = "HuggingFaceTB/SmolLM2-135M-Instruct"
-    del loaded
 
     hf_dir.mkdir(parents=True, exist_ok=True)
-    AutoTokenizer.from_pretrained(str(gguf.parent), gguf_file=gguf.name).save_pretrained(str(hf_dir))
+    hf_tokenizer.save_pretrained(str(hf_dir))
     tokenizer = load_tokenizer(hf_dir / "tokenizer.json", family)
     tokenizer.save(str(hf_dir / "tokenizer.json"))
     resize_with_mean(plain, tokenizer.get_vocab_size(with_added_tokens=True))

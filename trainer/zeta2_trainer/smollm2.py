@@ -29,6 +29,23 @@ def find_gguf() -> Path:
     return files[0]
 
 
+def load_plain(gguf: Path | None = None):
+    """(model, tokenizer): the GGUF as a plain fp32 transformers model, and its tokenizer.
+
+    transformers refuses `save_pretrained` on a GGUF-loaded model, but a model built from the same config
+    with the GGUF's (dequantised) state dict is an identical plain copy that saves normally.
+    """
+    import torch
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    gguf = find_gguf() if gguf is None else gguf
+    loaded = AutoModelForCausalLM.from_pretrained(str(gguf.parent), gguf_file=gguf.name, dtype=torch.float32)
+    plain = AutoModelForCausalLM.from_config(loaded.config, dtype=torch.float32)
+    plain.load_state_dict(loaded.state_dict())
+    tokenizer = AutoTokenizer.from_pretrained(str(gguf.parent), gguf_file=gguf.name)
+    return plain, tokenizer
+
+
 def extract_tokenizer(out_dir: Path) -> Path:
     """Writes the GGUF's tokenizer as a Hugging Face tokenizer folder; returns its tokenizer.json."""
     from transformers import AutoTokenizer

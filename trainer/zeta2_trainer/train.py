@@ -89,33 +89,20 @@ def cache_dir() -> Path:
 
 
 def smollm2_plain_copy(out_dir: Path | None = None, gguf: Path | None = None) -> Path:
-    """A plain Hugging Face folder of the installed SmolLM2-135M GGUF (made once, then reused).
-
-    transformers refuses `save_pretrained` on a GGUF-loaded model, but a model built from the same config
-    with the GGUF's (dequantized) state dict is an identical plain copy.
-    """
-    from .smollm2 import ModelNotInstalled, find_gguf
+    """A plain Hugging Face folder of the installed SmolLM2-135M GGUF (made once, then reused)."""
+    from .smollm2 import ModelNotInstalled, load_plain
 
     out = Path(out_dir) if out_dir else cache_dir() / "smollm2-135m-plain"
     if (out / "config.json").exists() and (out / "model.safetensors").exists():
         return out
-    import torch
-    from transformers import AutoModelForCausalLM
-
-    if gguf is None:
-        try:
-            gguf = find_gguf()
-        except ModelNotInstalled as exc:
-            raise UserError(str(exc)) from None
-    loaded = AutoModelForCausalLM.from_pretrained(str(gguf.parent), gguf_file=gguf.name, dtype=torch.float32)
-    plain = AutoModelForCausalLM.from_config(loaded.config, dtype=torch.float32)
-    plain.load_state_dict(loaded.state_dict())
+    try:
+        plain, tokenizer = load_plain(gguf)
+    except ModelNotInstalled as exc:
+        raise UserError(str(exc)) from None
     tmp = out.with_name(out.name + ".partial")
     shutil.rmtree(tmp, ignore_errors=True)
     plain.save_pretrained(str(tmp), safe_serialization=True)
-    from transformers import AutoTokenizer
-
-    AutoTokenizer.from_pretrained(str(gguf.parent), gguf_file=gguf.name).save_pretrained(str(tmp))
+    tokenizer.save_pretrained(str(tmp))
     shutil.rmtree(out, ignore_errors=True)
     tmp.rename(out)
     return out
