@@ -1,16 +1,17 @@
-"""The language server: LSP methods of BRIEF section 4 on top of pygls 2.
+"""The language server: its state and the suggestion pipeline of BRIEF section 4, on top of pygls 2.
 
 Requests flow: copilotInlineEdit / inlineCompletion -> document and position checked -> suggestion
 cache (typing through a shown suggestion) -> scheduler (debounce, bounded pending, newer cancels
 older) -> snapshot (capture) -> A/B variant -> prediction on the model thread -> guardrails ->
 minimal edit -> response. Every failure becomes an error response or an empty answer, a log line
 and a `zeta2/status` lastError; no request can stop the server.
+
+The wire protocol is in protocol.py, the LSP handlers in handlers/, the test clock in testclock.py.
 """
 
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import logging
 import time
 from collections import deque
@@ -19,164 +20,27 @@ from typing import Any
 from urllib.parse import unquote, urlparse
 
 from lsprotocol import types
-from pygls.exceptions import JsonRpcException, JsonRpcInvalidParams
+from pygls.exceptions import JsonRpcInvalidParams
 from pygls.lsp.server import LanguageServer
-from pygls.protocol import LanguageServerProtocol
-from pygls.protocol.language_server import lsp_method
 
 from . import __version__, guardrails
 from .ab import assign
 from .capture_wiring import CaptureWiring
 from .config import Settings, Variant, parse_settings
 from .documents import DocumentError, DocumentStore
+from .methods import ACCEPT_COMMAND
 from .models import Models, Outcome
+from .params import field, require_int
+from .protocol import Zeta2Protocol
 from .scheduler import Scheduler
 from .status import STATUS_METHOD, StatusBoard
 from .suggestions import Suggestion, SuggestionCache, inline_insertion, minimal_edit, new_suggestion_id
+from .testclock import ManualClock, register_test_clock
 
 log = logging.getLogger("zeta2_daemon")
 
-COPILOT_INLINE_EDIT = "textDocument/copilotInlineEdit"
-DID_SHOW_INLINE_EDIT = "textDocument/didShowInlineEdit"
-DID_FOCUS = "textDocument/didFocus"
-PARTIAL_ACCEPT = "zeta2/didPartiallyAccept"
-REJECT = "zeta2/didReject"
-CURSOR = "zeta2/cursor"
-DIAGNOSTICS = "zeta2/diagnostics"
-PING = "zeta2/ping"
 STALE = "stale: the document changed before the model ran"
 BUSY_AFTER_S = 0.15
-ACCEPT_COMMAND = "zeta2.accept"
-ENCODING_NAMES = {"utf-8": "utf-8", "utf-16": "utf-16", "utf-32": "utf-32"}
-
-
-class _BadRequest:
-    """A request whose params failed to deserialize: answered with InvalidParams instead of silence."""
-
-    jsonrpc = "2.0"
-
-    def __init__(self, msg_id: Any, method: str, error: JsonRpcException):
-        self.id = msg_id
-        self.method = method
-        self.error = error
-
-
-class Zeta2Protocol(LanguageServerProtocol):
-    @lsp_method(types.INITIALIZE)
-    def lsp_initialize(self, params: types.InitializeParams):
-        result = yield from super().lsp_initialize(params)
-        # Non-standard methods are advertised under `experimental`, and only those that are on.
-        server = self._server
-        result.capabilities.experimental = {
-            "zeta2": {
-                "version": __version__,
-                "copilotInlineEdit": True,
-                "inlineCompletion": server.settings.inline_completion,
-                "status": STATUS_METHOD,
-                "capture": server.capture.enabled,
-                "notifications": [DID_SHOW_INLINE_EDIT, PARTIAL_ACCEPT, REJECT, CURSOR, DID_FOCUS, DIAGNOSTICS],
-            }
-        }
-        return result
-
-    def structure_message(self, data: dict[str, Any]):
-        is_request = isinstance(data, dict) and "id" in data and "method" in data and "jsonrpc" in data
-        try:
-            message = super().structure_message(data)
-        except JsonRpcException as exc:
-            if is_request:
-                return _BadRequest(data["id"], str(data["method"]), exc)
-            raise
-        if is_request and not hasattr(message, "id"):
-            # A notification method sent as a request (with an id): pygls would drop the id and the
-            # client would wait forever. Answer it with an error instead.
-            return _BadRequest(data["id"], str(data["method"]), JsonRpcException(message="is a notification"))
-        return message
-
-    # The daemon keeps its own documents (documents.py); pygls' workspace copy would double the memory
-    # and re-split every line of the file on each keystroke. Only the user handlers run.
-    @lsp_method(types.TEXT_DOCUMENT_DID_OPEN)
-    def lsp_text_document__did_open(self, params: types.DidOpenTextDocumentParams):
-        if (handler := self.fm.features.get(types.TEXT_DOCUMENT_DID_OPEN)) is not None:
-            yield handler, (params,), None
-
-    @lsp_method(types.TEXT_DOCUMENT_DID_CHANGE)
-    def lsp_text_document__did_change(self, params: types.DidChangeTextDocumentParams):
-        if (handler := self.fm.features.get(types.TEXT_DOCUMENT_DID_CHANGE)) is not None:
-            yield handler, (params,), None
-
-    @lsp_method(types.TEXT_DOCUMENT_DID_CLOSE)
-    def lsp_text_document__did_close(self, params: types.DidCloseTextDocumentParams):
-        if (handler := self.fm.features.get(types.TEXT_DOCUMENT_DID_CLOSE)) is not None:
-            yield handler, (params,), None
-
-    def _check_handler_result(self, future):
-        # pygls 2.1.1 files every notification's future under a fresh uuid in _request_futures and never
-        # removes it: one Future leaked per didChange/didOpen/... (2.4 MB per 1,000 edits in the soak).
-        for key, value in list(self._request_futures.items()):
-            if value is future:
-                del self._request_futures[key]
-                break
-        super()._check_handler_result(future)
-
-    def handle_message(self, message):
-        if isinstance(message, _BadRequest):
-            notification = message.error.message == "is a notification"
-            what = f"{message.method} is a notification, not a request" if notification else f"invalid params for {message.method}"
-            log.error("%s (request %r): answered with an error", what, message.id)
-            code = types.ErrorCodes.InvalidRequest if notification else types.ErrorCodes.InvalidParams
-            self._send_response(message.id, error=types.ResponseError(code=code, message=what))
-            return
-        if not hasattr(message, "jsonrpc"):
-            log.error("ignored a message that is not a JSON-RPC object: %.200r", message)
-            return
-        return super().handle_message(message)
-
-
-def _get(obj: Any, *keys: str) -> Any:
-    """Nested field of a dict-or-attrs params object; None when any step is missing."""
-    for key in keys:
-        if obj is None:
-            return None
-        if isinstance(obj, dict):
-            obj = obj.get(key)
-        elif isinstance(obj, tuple) and hasattr(obj, "_fields"):
-            # pygls hands params of non-standard methods over as namedtuples with the JSON names.
-            obj = getattr(obj, key, None)
-        else:
-            obj = getattr(obj, _snake(key), None)
-    return obj
-
-
-def _plain(obj: Any) -> Any:
-    """Namedtuple params (pygls' form for non-standard methods) as plain JSON values."""
-    if isinstance(obj, tuple) and hasattr(obj, "_asdict"):
-        return {k: _plain(v) for k, v in obj._asdict().items()}
-    if isinstance(obj, (list, tuple)):
-        return [_plain(v) for v in obj]
-    if isinstance(obj, dict):
-        return {k: _plain(v) for k, v in obj.items()}
-    return obj
-
-
-class ManualClock:
-    """monotonic() plus an offset that tests advance (`--test-clock`), so settle timing needs no sleeps."""
-
-    def __init__(self) -> None:
-        self.offset = 0.0
-
-    def __call__(self) -> float:
-        return time.monotonic() + self.offset
-
-
-def _snake(name: str) -> str:
-    return "".join("_" + c.lower() if c.isupper() else c for c in name)
-
-
-def _int(value: Any, what: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise JsonRpcInvalidParams(message=f"{what} must be an integer, got {value!r}")
-    return value
 
 
 class Zeta2Server(LanguageServer):
@@ -278,8 +142,8 @@ class Zeta2Server(LanguageServer):
         return doc
 
     def cursor_offset(self, doc, position: Any) -> int:
-        line = _int(_get(position, "line"), "position.line")
-        character = _int(_get(position, "character"), "position.character")
+        line = require_int(field(position, "line"), "position.line")
+        character = require_int(field(position, "character"), "position.character")
         try:
             return doc.offset_at(line, character, self.docs.encoding)
         except DocumentError as exc:
@@ -514,6 +378,8 @@ class Zeta2Server(LanguageServer):
 
 
 def create_server(*, test_clock: bool = False, **kwargs: Any) -> Zeta2Server:
+    from .handlers import register
+
     if test_clock:
         kwargs["clock"] = ManualClock()
     server = Zeta2Server(**kwargs)
@@ -521,210 +387,3 @@ def create_server(*, test_clock: bool = False, **kwargs: Any) -> Zeta2Server:
     if test_clock:
         register_test_clock(server)
     return server
-
-
-def register_test_clock(ls: Zeta2Server) -> None:
-    """`zeta2/test/advanceClock {seconds}`: moves the daemon's clock and runs the settle timer once."""
-
-    @ls.feature("zeta2/test/advanceClock")
-    def advance(ls: Zeta2Server, params: Any) -> dict[str, Any]:
-        seconds = _get(params, "seconds")
-        if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or seconds < 0:
-            raise JsonRpcInvalidParams(message="seconds must be a non-negative number")
-        ls.clock.offset += seconds
-        ls.scheduler.poke()
-        outcomes = ls.capture.tick()
-        ls.capture.flush()
-        return {"outcomes": [type(o).__name__ for o in outcomes], "records": dict(ls.capture.records)}
-
-
-def register(ls: Zeta2Server) -> None:
-    @ls.feature(types.INITIALIZE)
-    def initialize(ls: Zeta2Server, params: types.InitializeParams) -> None:
-        encoding = ls.workspace.position_encoding
-        ls.docs.encoding = ENCODING_NAMES.get(str(getattr(encoding, "value", encoding)), "utf-16")
-        root = params.root_uri or (params.workspace_folders[0].uri if params.workspace_folders else None)
-        if root:
-            ls.root = Path(unquote(urlparse(root).path))
-        elif params.root_path:
-            ls.root = Path(params.root_path)
-        ls.capture.set_root(ls.root)
-        ls.apply_settings(params.initialization_options, initial=True)
-        if ls.settings.inline_completion:
-            ls.feature(types.TEXT_DOCUMENT_INLINE_COMPLETION, types.InlineCompletionOptions())(inline_completion)
-
-    async def inline_completion(ls: Zeta2Server, params: types.InlineCompletionParams):
-        s = await ls.suggest(params.text_document.uri, None, params.position)
-        return ls.inline_items(s, ls.cursors.get(params.text_document.uri))
-
-    @ls.feature(types.INITIALIZED)
-    def initialized(ls: Zeta2Server, params: types.InitializedParams) -> None:
-        ls.status.start()
-        if not isinstance(ls.clock, ManualClock):
-            ls._ticker = asyncio.ensure_future(ls.tick_forever())
-
-    @ls.feature(types.SHUTDOWN)
-    def shutdown(ls: Zeta2Server, params: Any) -> None:
-        ls.capture.close()
-        if ls.models is not None:
-            ls.models.shutdown()
-
-    @ls.feature(types.TEXT_DOCUMENT_DID_OPEN)
-    def did_open(ls: Zeta2Server, params: types.DidOpenTextDocumentParams) -> None:
-        td = params.text_document
-        doc = ls.docs.open(td.uri, td.version, td.text, td.language_id)
-        ls.capture.on_open(doc, ls.relative_path(td.uri))
-
-    @ls.feature(types.TEXT_DOCUMENT_DID_CHANGE)
-    def did_change(ls: Zeta2Server, params: types.DidChangeTextDocumentParams) -> None:
-        started = time.perf_counter()
-        try:
-            _did_change(ls, params)
-        finally:
-            ls.change_ms.append((time.perf_counter() - started) * 1000)
-
-    def _did_change(ls: Zeta2Server, params: types.DidChangeTextDocumentParams) -> None:
-        uri = params.text_document.uri
-        changes = []
-        for change in params.content_changes:
-            rng = getattr(change, "range", None)
-            if rng is None:
-                changes.append((None, change.text))
-            else:
-                changes.append(((rng.start.line, rng.start.character, rng.end.line, rng.end.character), change.text))
-        try:
-            edits = ls.docs.change(uri, params.text_document.version, changes)
-        except DocumentError as exc:
-            log.error("didChange ignored: %s", exc)
-            ls.status.error(str(exc))
-            return
-        doc = ls.docs.get(uri)
-        ls.capture.on_change(doc, ls.relative_path(uri), edits)
-        if edits:
-            last = edits[-1]
-            ls.cursors[uri] = last.start + len(last.new_text)
-        if uri in ls.prefetch:
-            ls._maybe_prefetch(uri)
-
-    @ls.feature(types.TEXT_DOCUMENT_DID_CLOSE)
-    def did_close(ls: Zeta2Server, params: types.DidCloseTextDocumentParams) -> None:
-        uri = params.text_document.uri
-        ls.docs.close(uri)
-        ls.scheduler.forget(uri)
-        ls.cache.forget_document(uri)
-        ls.capture.on_close(uri, ls.relative_path(uri))
-        for table in (ls.cursors, ls.prefetch):
-            table.pop(uri, None)
-
-    @ls.feature(COPILOT_INLINE_EDIT)
-    async def copilot_inline_edit(ls: Zeta2Server, params: Any) -> dict[str, Any]:
-        s = await ls.suggest(_get(params, "textDocument", "uri"), _get(params, "textDocument", "version"), _get(params, "position"))
-        return ls.copilot_edits(s, _get(params, "textDocument", "uri"))
-
-    @ls.feature(DID_SHOW_INLINE_EDIT)
-    def did_show(ls: Zeta2Server, params: Any) -> None:
-        sid = _get(params, "id") or (_get(params, "item", "command", "arguments") or [None])[0]
-        s = ls.cache.get(sid) if isinstance(sid, str) else None
-        if s is None:
-            log.warning("didShowInlineEdit for unknown suggestion %r", sid)
-            return
-        if not s.shown:
-            s.shown = True
-            ls.capture.on_shown(s, ls.relative_path(s.uri), s.region)
-
-    @ls.command(ACCEPT_COMMAND)
-    def accept(ls: Zeta2Server, *args: Any) -> bool:
-        return ls.accepted(args[0] if args else None)
-
-    @ls.feature(PARTIAL_ACCEPT)
-    def partial_accept(ls: Zeta2Server, params: Any) -> None:
-        sid, length = _get(params, "id"), _get(params, "acceptedLength")
-        s = ls.cache.get(sid) if isinstance(sid, str) else None
-        if s is None or isinstance(length, bool) or not isinstance(length, int) or length < 0:
-            log.warning("zeta2/didPartiallyAccept ignored: unknown id %r or bad acceptedLength %r", sid, length)
-            return
-        ls.capture.on_partial(s, min(length, len(s.edit.new_text)))
-
-    @ls.feature(REJECT)
-    def reject(ls: Zeta2Server, params: Any) -> None:
-        sid, reason = _get(params, "id"), _get(params, "reason")
-        s = ls.cache.get(sid) if isinstance(sid, str) else None
-        if s is None:
-            log.warning("zeta2/didReject for unknown suggestion %r", sid)
-            return
-        reason = reason if isinstance(reason, str) and reason else "rejected"
-        ls.rejected.add((s.uri, s.predicted))
-        if len(ls.rejected) > 1024:
-            ls.rejected.pop()
-        ls.cache.discard(s.uri)
-        ls.capture.on_reject(s, reason)
-
-    @ls.feature(CURSOR)
-    def cursor(ls: Zeta2Server, params: Any) -> None:
-        uri = _get(params, "textDocument", "uri")
-        doc = ls.docs._docs.get(uri) if isinstance(uri, str) else None
-        line, character = _get(params, "position", "line"), _get(params, "position", "character")
-        if doc is None or not all(isinstance(v, int) and not isinstance(v, bool) for v in (line, character)):
-            log.warning("zeta2/cursor ignored: document %r not open or bad position", uri)
-            return
-        try:
-            ls.cursors[uri] = doc.offset_at(line, character, ls.docs.encoding)
-        except DocumentError as exc:
-            log.warning("zeta2/cursor ignored: %s", exc)
-
-    @ls.feature(DID_FOCUS)
-    def did_focus(ls: Zeta2Server, params: Any) -> None:
-        uri = _get(params, "textDocument", "uri")
-        if isinstance(uri, str):
-            ls.focused = uri
-
-    @ls.feature(DIAGNOSTICS)
-    def diagnostics(ls: Zeta2Server, params: Any) -> None:
-        uri = _get(params, "textDocument", "uri")
-        items = _get(params, "diagnostics")
-        if not isinstance(uri, str) or not isinstance(items, list):
-            log.warning("zeta2/diagnostics ignored: needs textDocument.uri and a diagnostics list")
-            return
-        doc = ls.docs._docs.get(uri)
-        if doc is None:
-            log.warning("zeta2/diagnostics for %s ignored: the document is not open", uri)
-            return
-        ls.capture.set_diagnostics(ls.relative_path(uri), doc.text, _plain(items[:200]), ls.docs.encoding)
-
-    @ls.feature(PING)
-    def ping(ls: Zeta2Server, params: Any) -> dict[str, Any]:
-        # Answered in order with everything sent before it: clients and tests use it as a barrier.
-        times = sorted(ls.change_ms)
-
-        def pct(q: float) -> float | None:
-            return round(times[min(len(times) - 1, int(q * len(times)))], 4) if times else None
-
-        ls.capture.flush()  # records of everything handled before the ping are written
-        uri = _get(params, "uri")
-        doc = ls.docs._docs.get(uri) if isinstance(uri, str) else None
-        document = None
-        if doc is not None:  # lets a client check that incremental sync left both sides with the same text
-            document = {"version": doc.version, "chars": len(doc.text),
-                        "sha256": hashlib.sha256(doc.text.encode("utf-8", "surrogatepass")).hexdigest()}
-        memory = None
-        if _get(params, "memory") is True:
-            import tracemalloc
-
-            if tracemalloc.is_tracing():  # ZETA2_TRACEMALLOC=1: where the daemon's Python memory sits
-                top = tracemalloc.take_snapshot().statistics("lineno")[:15]
-                memory = [f"{stat.traceback[0].filename}:{stat.traceback[0].lineno} {stat.size} B {stat.count}" for stat in top]
-        return {
-            "ok": True,
-            "memory": memory,
-            "document": document,
-            "documents": len(ls.docs),
-            "pending": len(ls.scheduler.pending),
-            "inFlight": len(ls.protocol._request_futures),
-            "counters": dict(ls.counters),
-            "didChangeMs": {"n": len(times), "p50": pct(0.5), "p99": pct(0.99), "max": pct(1.0)},
-            "lastTiming": ls.last_timing,
-        }
-
-    @ls.feature(types.WORKSPACE_DID_CHANGE_CONFIGURATION)
-    def did_change_configuration(ls: Zeta2Server, params: types.DidChangeConfigurationParams) -> None:
-        ls.apply_settings(params.settings)

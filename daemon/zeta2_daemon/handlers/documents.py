@@ -1,0 +1,101 @@
+"""Document sync (didOpen / didChange / didClose) and what the editor reports about its buffers:
+cursor moves, focus and the diagnostics of its other language servers."""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import TYPE_CHECKING, Any
+
+from lsprotocol import types
+
+from ..documents import DocumentError
+from ..methods import CURSOR, DIAGNOSTICS, DID_FOCUS
+from ..params import field, plain_json
+
+if TYPE_CHECKING:
+    from ..server import Zeta2Server
+
+log = logging.getLogger("zeta2_daemon")
+
+
+def register(ls: Zeta2Server) -> None:
+    @ls.feature(types.TEXT_DOCUMENT_DID_OPEN)
+    def did_open(ls: Zeta2Server, params: types.DidOpenTextDocumentParams) -> None:
+        td = params.text_document
+        doc = ls.docs.open(td.uri, td.version, td.text, td.language_id)
+        ls.capture.on_open(doc, ls.relative_path(td.uri))
+
+    @ls.feature(types.TEXT_DOCUMENT_DID_CHANGE)
+    def did_change(ls: Zeta2Server, params: types.DidChangeTextDocumentParams) -> None:
+        started = time.perf_counter()
+        try:
+            _did_change(ls, params)
+        finally:
+            ls.change_ms.append((time.perf_counter() - started) * 1000)
+
+    @ls.feature(types.TEXT_DOCUMENT_DID_CLOSE)
+    def did_close(ls: Zeta2Server, params: types.DidCloseTextDocumentParams) -> None:
+        uri = params.text_document.uri
+        ls.docs.close(uri)
+        ls.scheduler.forget(uri)
+        ls.cache.forget_document(uri)
+        ls.capture.on_close(uri, ls.relative_path(uri))
+        for table in (ls.cursors, ls.prefetch):
+            table.pop(uri, None)
+
+    @ls.feature(CURSOR)
+    def cursor(ls: Zeta2Server, params: Any) -> None:
+        uri = field(params, "textDocument", "uri")
+        doc = ls.docs._docs.get(uri) if isinstance(uri, str) else None
+        line, character = field(params, "position", "line"), field(params, "position", "character")
+        if doc is None or not all(isinstance(v, int) and not isinstance(v, bool) for v in (line, character)):
+            log.warning("zeta2/cursor ignored: document %r not open or bad position", uri)
+            return
+        try:
+            ls.cursors[uri] = doc.offset_at(line, character, ls.docs.encoding)
+        except DocumentError as exc:
+            log.warning("zeta2/cursor ignored: %s", exc)
+
+    @ls.feature(DID_FOCUS)
+    def did_focus(ls: Zeta2Server, params: Any) -> None:
+        uri = field(params, "textDocument", "uri")
+        if isinstance(uri, str):
+            ls.focused = uri
+
+    @ls.feature(DIAGNOSTICS)
+    def diagnostics(ls: Zeta2Server, params: Any) -> None:
+        uri = field(params, "textDocument", "uri")
+        items = field(params, "diagnostics")
+        if not isinstance(uri, str) or not isinstance(items, list):
+            log.warning("zeta2/diagnostics ignored: needs textDocument.uri and a diagnostics list")
+            return
+        doc = ls.docs._docs.get(uri)
+        if doc is None:
+            log.warning("zeta2/diagnostics for %s ignored: the document is not open", uri)
+            return
+        ls.capture.set_diagnostics(ls.relative_path(uri), doc.text, plain_json(items[:200]), ls.docs.encoding)
+
+
+def _did_change(ls: Zeta2Server, params: types.DidChangeTextDocumentParams) -> None:
+    uri = params.text_document.uri
+    changes = []
+    for change in params.content_changes:
+        rng = getattr(change, "range", None)
+        if rng is None:
+            changes.append((None, change.text))
+        else:
+            changes.append(((rng.start.line, rng.start.character, rng.end.line, rng.end.character), change.text))
+    try:
+        edits = ls.docs.change(uri, params.text_document.version, changes)
+    except DocumentError as exc:
+        log.error("didChange ignored: %s", exc)
+        ls.status.error(str(exc))
+        return
+    doc = ls.docs.get(uri)
+    ls.capture.on_change(doc, ls.relative_path(uri), edits)
+    if edits:
+        last = edits[-1]
+        ls.cursors[uri] = last.start + len(last.new_text)
+    if uri in ls.prefetch:
+        ls._maybe_prefetch(uri)
