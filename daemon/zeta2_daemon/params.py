@@ -42,6 +42,12 @@ def snake_case(name: str) -> str:
     return "".join("_" + c.lower() if c.isupper() else c for c in name)
 
 
+def naming(method: str, exc: JsonRpcInvalidParams) -> JsonRpcInvalidParams:
+    """The same InvalidParams error with the method's name in front, so the client sees what it sent wrong."""
+    message = str(getattr(exc, "message", "") or exc)
+    return JsonRpcInvalidParams(message=message if message.startswith(method) else f"{method}: {message}")
+
+
 def require_int(value: Any, what: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
         raise JsonRpcInvalidParams(message=f"{what} must be an integer, got {value!r}")

@@ -2,8 +2,12 @@
 
 - `initialize` advertises the non-standard methods under `capabilities.experimental.zeta2`, and only
   those that are on;
+- every message comes from transport.py's reader: a malformed one (not JSON, not a JSON-RPC object,
+  a bad Content-Length) is answered with a JSON-RPC error, logged and shown in `zeta2/status`
+  (`lastBadMessage`);
 - a request whose params do not deserialize, or a notification method sent with an id, is answered
-  with an error (pygls would stay silent and the client would wait forever);
+  with an error naming the method and the field (pygls would stay silent and the client would wait
+  forever); a notification with bad params cannot be answered, so it is logged and shown in status;
 - pygls' own copy of the documents is skipped: the daemon keeps its own (documents.py);
 - pygls 2.1.1 leaks one Future per notification; it is removed here.
 """
@@ -11,8 +15,10 @@
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
+import cattrs
 from lsprotocol import types
 from pygls.exceptions import JsonRpcException
 from pygls.protocol import LanguageServerProtocol
@@ -21,6 +27,7 @@ from pygls.protocol.language_server import lsp_method
 from . import __version__
 from .methods import CLIENT_NOTIFICATIONS
 from .status import STATUS_METHOD
+from .transport import Malformed
 
 log = logging.getLogger("zeta2_daemon")
 
@@ -36,6 +43,16 @@ class BadRequest:
         self.id = msg_id
         self.method = method
         self.error = error
+
+
+def describe_params_error(exc: BaseException) -> str:
+    """What was wrong with a message's params, field by field (`$.params.textDocument.uri`)."""
+    cause = exc.__cause__ if isinstance(exc, JsonRpcException) and exc.__cause__ is not None else exc
+    if isinstance(cause, cattrs.ClassValidationError):
+        problems = cattrs.transform_error(cause)
+        text = "; ".join(re.sub(r"_([a-z])", lambda m: m.group(1).upper(), p) for p in problems[:4])
+        return text + ("; ..." if len(problems) > 4 else "")
+    return str(getattr(exc, "message", "") or exc) or type(exc).__name__
 
 
 class Zeta2Protocol(LanguageServerProtocol):
@@ -57,6 +74,8 @@ class Zeta2Protocol(LanguageServerProtocol):
 
     def structure_message(self, data: dict[str, Any]):
         is_request = isinstance(data, dict) and "id" in data and "method" in data and "jsonrpc" in data
+        if is_request and data["method"] in CLIENT_NOTIFICATIONS:
+            return BadRequest(data["id"], str(data["method"]), JsonRpcException(message=NOT_A_REQUEST))
         try:
             message = super().structure_message(data)
         except JsonRpcException as exc:
@@ -95,15 +114,50 @@ class Zeta2Protocol(LanguageServerProtocol):
                 break
         super()._check_handler_result(future)
 
+    # ------------------------------------------------------------------ from the transport
+
+    def receive(self, data: dict[str, Any]) -> None:
+        """One JSON-RPC object from the transport (already checked to be one)."""
+        params = data.get("params")
+        if params is not None and not isinstance(params, (dict, list)):
+            # JSON-RPC: params are structured (an object or an array) when present.
+            what = f"invalid params for {data['method'] if 'method' in data else 'a response'}: params must be an object, got {params!r:.60}"
+            if "id" in data and "method" in data:
+                self.note_bad_message(f"{what} (request {data['id']!r})")
+                self._send_data({"jsonrpc": "2.0", "id": data["id"], "error": {"code": int(types.ErrorCodes.InvalidParams), "message": what}})
+            else:
+                self.note_bad_message(what)
+            return
+        if "params" not in data and "method" in data and self.get_message_type(data["method"]) is None:
+            # Params are optional in JSON-RPC; pygls' generic message types require the field.
+            data["params"] = None
+        try:
+            message = self.structure_message(data)
+        except Exception as exc:  # a notification whose params do not deserialize: nobody to answer
+            self.note_bad_message(f"invalid params for notification {data.get('method')}: {describe_params_error(exc)}")
+            return
+        self.handle_message(message)
+
+    def answer_malformed(self, problem: Malformed) -> None:
+        """A malformed message: logged, shown in status, answered (id null unless it was readable)."""
+        self.note_bad_message(problem.message)
+        self._send_data({"jsonrpc": "2.0", "id": problem.id, "error": {"code": problem.code, "message": problem.message}})
+
+    def note_bad_message(self, what: str) -> None:
+        log.error("bad message from the client: %s", what)
+        note = getattr(self._server, "note_bad_message", None)
+        if note is not None:
+            note(what)
+
     def handle_message(self, message):
         if isinstance(message, BadRequest):
             notification = message.error.message == NOT_A_REQUEST
-            what = f"{message.method} is a notification, not a request" if notification else f"invalid params for {message.method}"
-            log.error("%s (request %r): answered with an error", what, message.id)
+            if notification:
+                what = f"{message.method} is a notification, not a request"
+            else:
+                what = f"invalid params for {message.method}: {describe_params_error(message.error)}"
+            self.note_bad_message(f"{what} (request {message.id!r})")
             code = types.ErrorCodes.InvalidRequest if notification else types.ErrorCodes.InvalidParams
             self._send_response(message.id, error=types.ResponseError(code=code, message=what))
-            return
-        if not hasattr(message, "jsonrpc"):
-            log.error("ignored a message that is not a JSON-RPC object: %.200r", message)
             return
         return super().handle_message(message)

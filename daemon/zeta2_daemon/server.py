@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sys
+import threading
 import time
 from collections import deque
 from pathlib import Path
@@ -21,6 +23,7 @@ from urllib.parse import unquote, urlparse
 
 from lsprotocol import types
 from pygls.exceptions import JsonRpcInvalidParams
+from pygls.io_ import StdoutWriter
 from pygls.lsp.server import LanguageServer
 
 from . import __version__, guardrails
@@ -36,6 +39,7 @@ from .scheduler import Scheduler
 from .status import STATUS_METHOD, StatusBoard
 from .suggestions import Suggestion, SuggestionCache, inline_insertion, minimal_edit, new_suggestion_id
 from .testclock import ManualClock, register_test_clock
+from .transport import CHUNK, MessageReader, serve
 
 log = logging.getLogger("zeta2_daemon")
 
@@ -70,7 +74,7 @@ class Zeta2Server(LanguageServer):
         self.focused: str | None = None
         self.rejected: set[tuple[str, str]] = set()
         self.prefetch: dict[str, tuple[str, int]] = {}  # uri -> (expected text after accept, cursor)
-        self.counters = {"requests": 0, "cache_hits": 0, "suppressed": 0, "errors": 0, "stale": 0}
+        self.counters = {"requests": 0, "cache_hits": 0, "suppressed": 0, "errors": 0, "stale": 0, "bad_messages": 0}
         # didChange handling times (ms), the latest 4096: the loop must stay responsive during predictions.
         self.change_ms: deque[float] = deque(maxlen=4096)
         self.last_timing: dict[str, float] = {}  # the latest prediction's timing (bench/daemon reads it)
@@ -118,6 +122,60 @@ class Zeta2Server(LanguageServer):
 
             self.status.error(bootstrap_hint(missing[0]))
 
+    # ------------------------------------------------------------------ transport
+
+    def start_io(self, stdin: Any = None, stdout: Any = None) -> None:
+        """Serves over stdio with transport.py's reader (pygls' drops malformed messages unanswered)."""
+        self._stop_event = threading.Event()
+        self.protocol.set_writer(StdoutWriter(stdout or sys.stdout.buffer))
+        try:
+            asyncio.run(self._serve_pipe(stdin or sys.stdin.buffer))
+        except BrokenPipeError:
+            log.error("the connection to the client is lost; shutting down")
+        except (KeyboardInterrupt, SystemExit):
+            pass
+        finally:
+            self.shutdown()
+
+    async def _serve_pipe(self, stdin: Any) -> None:
+        loop = asyncio.get_running_loop()
+        try:
+            stream = asyncio.StreamReader()
+            await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(stream), stdin)
+            reader = MessageReader(lambda: stream.read(CHUNK))
+        except (ValueError, OSError):  # a regular file: no asyncio pipe; read it in a thread
+            read = getattr(stdin, "read1", stdin.read)
+            reader = MessageReader(lambda: loop.run_in_executor(self.thread_pool, read, CHUNK), can_stall=False)
+        await self._serve(reader)
+
+    def start_tcp(self, host: str, port: int) -> None:
+        log.info("listening on %s:%s", host, port)
+        self._stop_event = threading.Event()
+
+        async def connection(stream: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+            self.protocol.set_writer(writer)
+            await self._serve(MessageReader(lambda: stream.read(CHUNK)))
+            self.shutdown()
+
+        async def listen() -> None:
+            self._server = await asyncio.start_server(connection, host, port)
+            async with self._server:
+                await self._server.serve_forever()
+
+        try:
+            asyncio.run(listen())
+        except (asyncio.CancelledError, KeyboardInterrupt):
+            pass
+
+    async def _serve(self, reader: MessageReader) -> None:
+        assert self._stop_event is not None
+        await serve(reader, self.protocol.receive, self.protocol.answer_malformed, self._stop_event.is_set)
+
+    def note_bad_message(self, what: str) -> None:
+        """A malformed message or bad params: counted, and the latest shown in `zeta2/status`."""
+        self.counters["bad_messages"] += 1
+        self.status.update(lastBadMessage={"message": what[:500], "time": time.time()})
+
     # ------------------------------------------------------------------ paths
 
     def relative_path(self, uri: str) -> str:
@@ -134,7 +192,7 @@ class Zeta2Server(LanguageServer):
 
     def document_for(self, uri: Any, version: Any = None):
         if not isinstance(uri, str):
-            raise JsonRpcInvalidParams(message="textDocument.uri must be a string")
+            raise JsonRpcInvalidParams(message=f"textDocument.uri must be a string, got {uri!r:.80}")
         try:
             doc = self.docs.get(uri)
         except DocumentError as exc:
@@ -338,7 +396,9 @@ class Zeta2Server(LanguageServer):
     # ------------------------------------------------------------------ outcomes
 
     def accepted(self, suggestion_id: Any) -> bool:
-        s = self.cache.get(suggestion_id) if isinstance(suggestion_id, str) else None
+        if not isinstance(suggestion_id, str):
+            raise JsonRpcInvalidParams(message=f"zeta2.accept: arguments[0] must be a suggestion id (a string), got {suggestion_id!r:.80}")
+        s = self.cache.get(suggestion_id)
         if s is None:
             raise JsonRpcInvalidParams(message=f"zeta2.accept: unknown suggestion id {suggestion_id!r}")
         self.capture.on_accept(s, self.relative_path(s.uri))

@@ -34,7 +34,7 @@ def register_test_clock(ls: Zeta2Server) -> None:
     def advance(ls: Zeta2Server, params: Any) -> dict[str, Any]:
         seconds = field(params, "seconds")
         if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or seconds < 0:
-            raise JsonRpcInvalidParams(message="seconds must be a non-negative number")
+            raise JsonRpcInvalidParams(message=f"{ADVANCE_CLOCK}: params.seconds must be a non-negative number, got {seconds!r:.60}")
         ls.clock.offset += seconds
         ls.scheduler.poke()
         outcomes = ls.capture.tick()

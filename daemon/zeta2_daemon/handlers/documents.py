@@ -49,8 +49,14 @@ def register(ls: Zeta2Server) -> None:
         uri = field(params, "textDocument", "uri")
         doc = ls.docs._docs.get(uri) if isinstance(uri, str) else None
         line, character = field(params, "position", "line"), field(params, "position", "character")
-        if doc is None or not all(isinstance(v, int) and not isinstance(v, bool) for v in (line, character)):
-            log.warning("zeta2/cursor ignored: document %r not open or bad position", uri)
+        if not isinstance(uri, str) or not all(isinstance(v, int) and not isinstance(v, bool) for v in (line, character)):
+            ls.protocol.note_bad_message(
+                f"{CURSOR} ignored: needs textDocument.uri (a string) and position.line/character (integers),"
+                f" got {uri!r:.60}, {line!r:.20}, {character!r:.20}"
+            )
+            return
+        if doc is None:
+            log.warning("zeta2/cursor ignored: document %r is not open", uri)
             return
         try:
             ls.cursors[uri] = doc.offset_at(line, character, ls.docs.encoding)
@@ -68,7 +74,10 @@ def register(ls: Zeta2Server) -> None:
         uri = field(params, "textDocument", "uri")
         items = field(params, "diagnostics")
         if not isinstance(uri, str) or not isinstance(items, list):
-            log.warning("zeta2/diagnostics ignored: needs textDocument.uri and a diagnostics list")
+            ls.protocol.note_bad_message(
+                f"{DIAGNOSTICS} ignored: needs textDocument.uri (a string) and diagnostics (an array),"
+                f" got {uri!r:.60}, {type(items).__name__}"
+            )
             return
         doc = ls.docs._docs.get(uri)
         if doc is None:

@@ -7,9 +7,10 @@ import logging
 from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types
+from pygls.exceptions import JsonRpcInvalidParams
 
 from ..methods import ACCEPT_COMMAND, COPILOT_INLINE_EDIT, DID_SHOW_INLINE_EDIT, PARTIAL_ACCEPT, REJECT
-from ..params import field
+from ..params import field, naming
 
 if TYPE_CHECKING:
     from ..server import Zeta2Server
@@ -21,13 +22,19 @@ def register(ls: Zeta2Server) -> None:
     @ls.feature(COPILOT_INLINE_EDIT)
     async def copilot_inline_edit(ls: Zeta2Server, params: Any) -> dict[str, Any]:
         uri = field(params, "textDocument", "uri")
-        s = await ls.suggest(uri, field(params, "textDocument", "version"), field(params, "position"))
+        try:
+            s = await ls.suggest(uri, field(params, "textDocument", "version"), field(params, "position"))
+        except JsonRpcInvalidParams as exc:
+            raise naming(COPILOT_INLINE_EDIT, exc) from None
         return ls.copilot_edits(s, uri)
 
     @ls.feature(DID_SHOW_INLINE_EDIT)
     def did_show(ls: Zeta2Server, params: Any) -> None:
         sid = field(params, "id") or (field(params, "item", "command", "arguments") or [None])[0]
-        s = ls.cache.get(sid) if isinstance(sid, str) else None
+        if not isinstance(sid, str):
+            ls.protocol.note_bad_message(f"{DID_SHOW_INLINE_EDIT} ignored: needs id or item.command.arguments[0] (a string), got {sid!r:.60}")
+            return
+        s = ls.cache.get(sid)
         if s is None:
             log.warning("didShowInlineEdit for unknown suggestion %r", sid)
             return
@@ -44,16 +51,24 @@ def register(ls: Zeta2Server) -> None:
     @ls.feature(PARTIAL_ACCEPT)
     def partial_accept(ls: Zeta2Server, params: Any) -> None:
         sid, length = field(params, "id"), field(params, "acceptedLength")
-        s = ls.cache.get(sid) if isinstance(sid, str) else None
-        if s is None or isinstance(length, bool) or not isinstance(length, int) or length < 0:
-            log.warning("zeta2/didPartiallyAccept ignored: unknown id %r or bad acceptedLength %r", sid, length)
+        if not isinstance(sid, str) or isinstance(length, bool) or not isinstance(length, int) or length < 0:
+            ls.protocol.note_bad_message(
+                f"{PARTIAL_ACCEPT} ignored: needs id (a string) and acceptedLength (an integer >= 0), got {sid!r:.60}, {length!r:.20}"
+            )
+            return
+        s = ls.cache.get(sid)
+        if s is None:
+            log.warning("zeta2/didPartiallyAccept for unknown suggestion %r", sid)
             return
         ls.capture.on_partial(s, min(length, len(s.edit.new_text)))
 
     @ls.feature(REJECT)
     def reject(ls: Zeta2Server, params: Any) -> None:
         sid, reason = field(params, "id"), field(params, "reason")
-        s = ls.cache.get(sid) if isinstance(sid, str) else None
+        if not isinstance(sid, str):
+            ls.protocol.note_bad_message(f"{REJECT} ignored: needs id (a string), got {sid!r:.60}")
+            return
+        s = ls.cache.get(sid)
         if s is None:
             log.warning("zeta2/didReject for unknown suggestion %r", sid)
             return
@@ -69,7 +84,10 @@ def register_inline_completion(ls: Zeta2Server) -> None:
     """LSP 3.18 ghost text; registered at initialize, and only when the `inlineCompletion` setting is on."""
 
     async def inline_completion(ls: Zeta2Server, params: types.InlineCompletionParams):
-        s = await ls.suggest(params.text_document.uri, None, params.position)
+        try:
+            s = await ls.suggest(params.text_document.uri, None, params.position)
+        except JsonRpcInvalidParams as exc:
+            raise naming(types.TEXT_DOCUMENT_INLINE_COMPLETION, exc) from None
         return ls.inline_items(s, ls.cursors.get(params.text_document.uri))
 
     ls.feature(types.TEXT_DOCUMENT_INLINE_COMPLETION, types.InlineCompletionOptions())(inline_completion)
