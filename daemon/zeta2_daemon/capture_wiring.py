@@ -9,7 +9,15 @@ What the daemon hands to `zeta2_capture`:
   in meta), accepted/rejected ones likewise, and `settled` records when the tracker settles them;
   with capture off, the `Capturer` never opens its store: no code or text is written anywhere;
 - every outcome (suggested, shown, accepted, partial, rejected, suppressed, failed, settled,
-  retention, dropped) -> the `UsageLog`, metadata only (it refuses anything that looks like text).
+  retention, dropped) -> the `UsageLog`, metadata only (it refuses anything that looks like text);
+- with capture on, each retention mark of an accepted suggestion is attached to its `accepted`
+  record (`meta.retention`, seconds -> retained share), rewritten under the same id;
+- with capture on and `capture.shipTo` set, every `settled` record (and every retention update)
+  is followed by `zeta2_capture.ship.ship(store, shipTo)`: all records not yet delivered there, in
+  order, to a directory or an http(s) URL. Shipping runs on its own thread with its own store
+  connection (an unreachable URL must not hold up capture writes or the `zeta2/ping` barrier); a
+  failed ship is retried on the settle timer after 2, 4, 8, ... up to 300 s (the module resumes at
+  the first undelivered batch); the count shipped and the last error are in `zeta2/status` (`ship`).
 
 Records are written on one capture I/O thread (SQLite commits with fsync would otherwise add
 milliseconds to every response); `flush()` waits for them (`zeta2/ping` calls it, so a ping is a
@@ -22,6 +30,7 @@ from __future__ import annotations
 import logging
 import time
 import uuid
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path
@@ -36,6 +45,8 @@ from zeta2_capture.snapshot import snapshot
 from .documents import Document, TextEdit
 
 log = logging.getLogger(__name__)
+
+SHIP_RETRY_S = (2.0, 4.0, 8.0, 16.0, 32.0, 64.0, 128.0, 300.0)  # after 1, 2, 3, ... failures in a row
 
 
 class CaptureWiring:
@@ -60,6 +71,15 @@ class CaptureWiring:
         self._variants: dict[str, str] = {}  # suggestion id -> variant, for settle/retention records
         self._captured_ids: set[str] = set()  # shown while capture was on: only these get settled records
         self.records: dict[str, int] = {}  # capture kind -> records written this session (for status/tests)
+        self._accepted_records: dict[str, Example] = {}  # suggestion id -> its accepted record (retention goes there)
+        # Shipping (see the module docstring): its own thread and store connection.
+        self._ship_io = ThreadPoolExecutor(max_workers=1, thread_name_prefix="zeta2-capture-ship")
+        self._ship_store: Any = None
+        self._ship_queued = False
+        self._ship_failures = 0
+        self._ship_retry_at: float | None = None
+        self.ship_state: dict[str, Any] = {"to": None, "shipped": 0, "batches": 0, "lastError": None, "lastShippedAt": None}
+        self.on_ship_state: Callable[[dict[str, Any]], None] | None = None  # called on the ship thread
 
     # ------------------------------------------------------------------ setup
 
@@ -91,6 +111,9 @@ class CaptureWiring:
             self._submit(self.capturer.close)  # after the records already queued for it
         self.policy = CapturePolicy(self.root or Path.cwd(), session_enabled=settings.capture_enabled)
         self.capturer = Capturer(self.policy)
+        if settings.capture_ship_to != self.ship_to:
+            self._ship_failures, self._ship_retry_at = 0, None
+            self.ship_state = {**self.ship_state, "to": settings.capture_ship_to, "lastError": None}
         self.ship_to = settings.capture_ship_to
         self.usage_wanted = settings.usage_log
         if self.usage_log is None:
@@ -136,6 +159,9 @@ class CaptureWiring:
 
         self._submit(close_all)
         self._io.shutdown(wait=True)
+        self._ship_io.shutdown(wait=True)
+        if self._ship_store is not None:
+            self._ship_store.close()
 
     # ------------------------------------------------------------------ documents
 
@@ -238,6 +264,8 @@ class CaptureWiring:
             return
         if getattr(decision, "eligible", False):
             self.records[kind] = self.records.get(kind, 0) + 1
+            if kind == "settled" or (kind == "accepted" and "retention" in example.meta):
+                self.request_ship()
         else:
             log.debug("%s record not captured: %s", kind, "; ".join(getattr(decision, "reasons", ()) or ()))
 
@@ -295,7 +323,12 @@ class CaptureWiring:
         self._accepting[path] = s.predicted
         self._usage("accepted", id=s.id, model=s.model, variant=s.variant)
         if self.enabled:
-            self._capture(self._with_prediction(s, "accepted"), "accepted")
+            record = self._with_prediction(s, "accepted")
+            if record is not None and s.id in self._captured_ids:
+                self._accepted_records[s.id] = record
+                while len(self._accepted_records) > 1024:  # retention ends 300 s after acceptance
+                    self._accepted_records.pop(next(iter(self._accepted_records)))
+            self._capture(record, "accepted")
 
     def on_partial(self, s: Any, accepted_length: int) -> None:
         self._usage("partial", id=s.id, model=s.model, variant=s.variant, accepted_length=accepted_length)
@@ -328,9 +361,70 @@ class CaptureWiring:
             elif isinstance(o, Retention):
                 self._usage("retention", id=o.id, model=o.model, variant=variant, seconds=o.seconds,
                             retained=round(o.retained, 4))
+                self._attach_retention(o)
             elif isinstance(o, Dropped):
                 self._usage("dropped", id=o.id, variant=variant, reason=_label(o.reason))
+        if self._ship_retry_at is not None and self.clock() >= self._ship_retry_at:
+            self._ship_retry_at = None
+            self.request_ship()
         return outcomes
+
+    def _attach_retention(self, o: Retention) -> None:
+        """The retention mark goes into the accepted record's meta; the record is rewritten (same id)."""
+        record = self._accepted_records.get(o.id)
+        if record is None or not self.enabled:
+            return
+        retention = {**record.meta.get("retention", {}), f"{o.seconds:g}": round(o.retained, 4)}
+        record = replace(record, meta={**record.meta, "retention": retention})
+        if o.seconds >= max(self.tracker.retention_marks):
+            del self._accepted_records[o.id]
+        else:
+            self._accepted_records[o.id] = record
+        self._capture(record, "accepted")
+
+    # ------------------------------------------------------------------ shipping
+
+    @property
+    def ship_due(self) -> bool:
+        """A failed ship waits for its retry time (the settle timer must keep ticking for it)."""
+        return self._ship_retry_at is not None
+
+    def request_ship(self) -> None:
+        """Ships what is not yet delivered, on the ship thread; at most one ship queued at a time."""
+        if not self.ship_to or not self.enabled or self._ship_queued:
+            return
+        self._ship_queued = True
+        try:
+            self._ship_io.submit(self._ship, self.ship_to)
+        except RuntimeError:  # shut down
+            self._ship_queued = False
+
+    def _ship(self, destination: str) -> None:
+        from zeta2_capture.ship import ship
+        from zeta2_capture.store import CaptureStore
+
+        self._ship_queued = False
+        state = dict(self.ship_state, to=destination)
+        try:
+            if self._ship_store is None:
+                path = getattr(self.capturer, "store_path", None)
+                self._ship_store = CaptureStore(path) if path is not None else CaptureStore()
+            result = ship(self._ship_store, destination)
+        except Exception as exc:  # ShipError (unreachable, HTTP error, unwritable folder) or a store problem
+            self._ship_failures += 1
+            wait = SHIP_RETRY_S[min(self._ship_failures, len(SHIP_RETRY_S)) - 1]
+            self._ship_retry_at = self.clock() + wait
+            state["lastError"] = f"{exc} (retrying in {wait:g} s)"
+            log.warning("shipping captures to %s failed: %s; retrying in %g s", destination, exc, wait)
+        else:
+            self._ship_failures, self._ship_retry_at = 0, None
+            state.update(shipped=state["shipped"] + result.records, batches=state["batches"] + result.batches,
+                         lastError=None, lastShippedAt=time.time())
+            if result.records:
+                log.info("shipped %d captures in %d batches to %s", result.records, result.batches, destination)
+        self.ship_state = state
+        if self.on_ship_state is not None:
+            self.on_ship_state(dict(state))
 
 
 def _label(text: str) -> str:

@@ -93,7 +93,8 @@ class Zeta2Server(LanguageServer):
         if initial or any(getattr(settings, k) != getattr(old, k) for k in reload_keys):
             self._load_models()
         self.capture.configure(settings)
-        self.status.update(capture=self.capture.enabled, usageLog=self.capture.usage_enabled)
+        self.status.update(capture=self.capture.enabled, usageLog=self.capture.usage_enabled,
+                           ship=dict(self.capture.ship_state) if self.capture.ship_to else None)
 
     def variants(self) -> list[Variant]:
         if self.settings.ab_variants:
@@ -412,7 +413,7 @@ class Zeta2Server(LanguageServer):
         """The settle timer: outcomes of shown suggestions (settled, retention, dropped) once due."""
         while True:
             await asyncio.sleep(every_s)
-            if len(self.capture.tracker):
+            if len(self.capture.tracker) or self.capture.ship_due:
                 try:
                     self.capture.tick()
                 except Exception:

@@ -3,7 +3,8 @@
 Fields: model (pack name or null), device, trained (false for the untrained bootstrap pack), busy
 (a prediction has been running for over 150 ms), capture (opt-in on/off), variants (A/B arms), lastError (the latest
 reason a suggestion could not be made, with the time), lastBadMessage (the latest malformed message or
-bad params from the client, with the time), and lastOutcome (what the latest request gave:
+bad params from the client, with the time), ship (with `capture.shipTo` set: destination, records and
+batches shipped this session, lastError, lastShippedAt), and lastOutcome (what the latest request gave:
 suggested / suppressed / failed, with the reason; it rides along with the next push rather than
 causing one per request — the answer to a request carries its own reason). Requests waiting are in `zeta2/ping`.
 """
@@ -35,6 +36,7 @@ class StatusBoard:
             "lastError": None,
             "lastOutcome": None,
             "lastBadMessage": None,
+            "ship": None,
         }
         self._last_sent: dict[str, Any] | None = None
         self.enabled = False  # nothing is sent before `initialized`

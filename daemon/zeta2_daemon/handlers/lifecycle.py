@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlparse
@@ -39,6 +40,9 @@ def register(ls: Zeta2Server) -> None:
     @ls.feature(types.INITIALIZED)
     def initialized(ls: Zeta2Server, params: types.InitializedParams) -> None:
         ls.status.start()
+        loop = asyncio.get_running_loop()
+        # Ship results arrive on the ship thread; status notifications are sent from the loop only.
+        ls.capture.on_ship_state = lambda state: loop.call_soon_threadsafe(partial(ls.status.update, ship=state))
         if not isinstance(ls.clock, ManualClock):  # with a test clock, tests run the timer
             ls._ticker = asyncio.ensure_future(ls.tick_forever())
 
