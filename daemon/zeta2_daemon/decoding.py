@@ -9,6 +9,10 @@ plain greedy output, token for token; only the number of forward passes changes.
 
 Decoding stops on a stop token (the format's end token, the model's end of text), a token cap, or the
 deadline: a request past its deadline returns nothing rather than a late answer.
+
+With a `Constraint` the greedy choice at every position is the best token the answer grammar allows
+(`zeta2_capture.grammar`), and "no edit" needs at least `min_noop_probability`; speculation checks drafts
+against those constrained choices, so it stays lossless with respect to constrained plain greedy.
 """
 
 from __future__ import annotations
@@ -16,6 +20,10 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+
+import numpy as np
+
+from zeta2_capture.grammar import START, AnswerGrammar
 
 from .runtime import ForwardResult, KVState, Runtime
 
@@ -32,6 +40,8 @@ class DecodeStats:
     drafted: int = 0  # draft tokens proposed
     accepted: int = 0  # draft tokens the model agreed with
     rollbacks: int = 0  # verify passes that rejected part of their draft
+    constrained: int = 0  # positions where the grammar or the no-edit rule overrode the model's argmax
+    noop_probability: float | None = None  # the model's probability of "no edit" when it was its choice
 
     @property
     def tokens_per_forward(self) -> float:
@@ -53,6 +63,37 @@ class DecodeResult:
 
 class DeadlineExceeded(Exception):
     pass
+
+
+@dataclass
+class Constraint:
+    """Keeps greedy answers inside the format; `min_noop_probability` > 0 makes "no edit" need that much."""
+
+    grammar: AnswerGrammar
+    min_noop_probability: float = 0.0
+
+    def choose(self, logits: np.ndarray, raw: int, state: int, length: int, stats: DecodeStats) -> int:
+        """The constrained greedy token at a position whose answer so far has `length` tokens, in `state`."""
+        allowed = self.grammar.allowed(state)
+        noop = self.grammar.noop_token(state, length)
+        banned_noop = None
+        if noop is not None and raw == noop:
+            row = logits.astype(np.float64)
+            p_noop = float(np.exp(row[noop] - row.max()) / np.exp(row - row.max()).sum())
+            stats.noop_probability = p_noop
+            if p_noop < self.min_noop_probability:
+                banned_noop = noop
+        if raw in allowed and banned_noop is None:
+            return raw
+        stats.constrained += 1
+        if allowed.only is not None:
+            candidates = [t for t in allowed.only if t != banned_noop]
+            return max(candidates, key=lambda t: logits[t]) if candidates else raw
+        row = logits.copy()
+        row[list(allowed.banned)] = -np.inf
+        if banned_noop is not None:
+            row[banned_noop] = -np.inf
+        return int(row.argmax())
 
 
 class NgramDraft:
@@ -135,6 +176,7 @@ def greedy(
     speculate: bool = True,
     max_draft: int = 8,
     draft_source: Sequence[int] | None = None,
+    constraint: Constraint | None = None,
     clock: Clock = time.perf_counter,
 ) -> DecodeResult:
     """Greedy decoding; with `speculate`, drafts from `draft_source` (default: the prompt) are verified in bulk.
@@ -148,7 +190,17 @@ def greedy(
         return DecodeResult([], "deadline", stats)
     first, prompt_cache = prefill(runtime, prompt, reuse, stats=stats, clock=clock)
     t0 = clock()
-    out = [int(first.next_ids[-1])]
+
+    def pick(result: ForwardResult, position: int, state: int, length: int) -> int:
+        raw = int(result.next_ids[position])
+        if constraint is None:
+            return raw
+        assert result.logits is not None  # greedy always asks the runtime for logits
+        return constraint.choose(result.logits[position], raw, state, length, stats)
+
+    advance = constraint.grammar.advance if constraint is not None else (lambda state, token: state)
+    out = [pick(first, -1, START, 0)]
+    state = advance(START, out[0])
     cache = prompt_cache
     drafter = NgramDraft(draft_source if draft_source is not None else prompt) if speculate else None
     stop = "stop" if out[-1] in stops else ("cap" if len(out) >= max_new_tokens else "")
@@ -165,11 +217,17 @@ def greedy(
         result = runtime.forward([out[-1], *draft], cache)
         stats.forwards += 1
         stats.drafted += len(draft)
-        predicted = [int(t) for t in result.next_ids]
-        accepted = 0
-        while accepted < len(draft) and predicted[accepted] == draft[accepted] and draft[accepted] not in stops:
-            accepted += 1
-        new_tokens = predicted[: accepted + 1]  # the agreeing draft tokens, then the model's own next token
+        # The model's (constrained) choice at each position, up to the first that disagrees with the draft:
+        # the agreeing draft tokens, then the model's own next token.
+        new_tokens: list[int] = []
+        position_state = state
+        for position in range(len(draft) + 1):
+            choice = pick(result, position, position_state, len(out) + position)
+            new_tokens.append(choice)
+            if position == len(draft) or choice != draft[position] or choice in stops:
+                break
+            position_state = advance(position_state, choice)
+        accepted = len(new_tokens) - 1
         stats.accepted += accepted
         if drafter:
             drafter.verified(accepted, len(draft))
@@ -184,6 +242,7 @@ def greedy(
         cache = runtime.truncate(result.cache, cache.length + 1 + accepted)
         for token in new_tokens:
             out.append(token)
+            state = advance(state, token)
             if token in stops:
                 stop = "stop"
                 break

@@ -141,6 +141,11 @@ class ModelPack:
     def model(self) -> dict[str, Any]:
         return self.manifest["model"]
 
+    @property
+    def min_noop_probability(self) -> float:
+        """The decoding setting the pack was tuned with (optional `decoding` object; 0 = plain greedy)."""
+        return float((self.manifest.get("decoding") or {}).get("min_noop_probability", 0.0))
+
     def load_tokenizer(self):
         """The pack's tokenizers.Tokenizer (already holding the format tokens)."""
         from tokenizers import Tokenizer
@@ -183,6 +188,13 @@ def validate_manifest(manifest: Any, where: str) -> None:
     for key in ("model.inputs", "model.outputs", "model.external_data"):
         if not all(isinstance(x, str) for x in _get(manifest, key)):
             raise PackError(f"{where}: field {key!r} must be a list of strings")
+    decoding = manifest.get("decoding")
+    if decoding is not None:
+        if not isinstance(decoding, dict):
+            raise PackError(f"{where}: field 'decoding' must be an object, got {json.dumps(decoding)[:60]}")
+        value = decoding.get("min_noop_probability", 0.0)
+        if isinstance(value, bool) or not isinstance(value, _NUM) or not 0 <= value <= 1:
+            raise PackError(f"{where}: field 'decoding.min_noop_probability' must be a number in [0, 1], got {json.dumps(value)[:60]}")
     for token, token_id in manifest["token_map"]["special_token_ids"].items():
         if isinstance(token_id, bool) or not isinstance(token_id, int):
             raise PackError(f"{where}: token_map.special_token_ids[{token!r}] must be an integer")

@@ -13,10 +13,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from zeta2_capture.grammar import AnswerGrammar
 from zeta2_capture.prompt import FormatError, ParsedEdit, PromptConfig, PromptError, RenderedPrompt, Renderer
 from zeta2_capture.schema import Example, Prediction
 
-from .decoding import DecodeStats, greedy
+from .decoding import Constraint, DecodeStats, greedy
 from .kvcache import PrefixCache
 from .pack import ModelPack, PackError, load_pack
 from .runtime import Runtime
@@ -58,6 +59,8 @@ class PredictionResult:
     rollbacks: int = 0
     prompt: RenderedPrompt | None = field(default=None, repr=False)
     logprob: float | None = None  # set for samples
+    constrained: int = 0  # positions where the answer grammar or the no-edit rule overrode the argmax
+    noop_probability: float | None = None  # the model's probability of "no edit" when that was its choice
 
     @property
     def is_noop(self) -> bool:
@@ -81,6 +84,8 @@ class PredictionResult:
             "drafted": self.drafted,
             "accepted": self.accepted,
             "rollbacks": self.rollbacks,
+            "constrained": self.constrained,
+            "noop_probability": None if self.noop_probability is None else round(self.noop_probability, 4),
             "stop": self.stop,
             "error": self.error,
         }
@@ -101,6 +106,8 @@ class Predictor:
         prompt_config: PromptConfig | None = None,
         max_output_tokens: int | None = None,
         verify_checksums: bool = False,
+        constrain: bool = True,
+        min_noop_probability: float | None = None,
     ):
         self.pack: ModelPack = load_pack(pack_dir, verify_checksums=verify_checksums)
         self.runtime = Runtime(self.pack.model_path, device=device, threads=threads)
@@ -113,6 +120,14 @@ class Predictor:
         if self.renderer.eos_token_id is not None:
             self.stop_ids.add(self.renderer.eos_token_id)
         self.cache = PrefixCache(prefix_cache_bytes)
+        # Answers are decoded inside the format's grammar (every finished answer parses); "no edit" needs
+        # at least `min_noop_probability` (default: the pack's tuned value; 0 is plain greedy's choice).
+        if min_noop_probability is None:
+            min_noop_probability = self.pack.min_noop_probability
+        if not 0.0 <= min_noop_probability <= 1.0:
+            raise ValueError(f"min_noop_probability must be in [0, 1], got {min_noop_probability}")
+        self.constrain = constrain
+        self.min_noop_probability = min_noop_probability
         self._lock = threading.Lock()
 
     @property
@@ -139,6 +154,11 @@ class Predictor:
 
     def render(self, example: Example) -> RenderedPrompt:
         return self.renderer.render_prompt(example)
+
+    def constraint_for(self, prompt: RenderedPrompt) -> Constraint | None:
+        if not self.constrain:
+            return None
+        return Constraint(AnswerGrammar.for_prompt(self.renderer, prompt), self.min_noop_probability)
 
     def predict(
         self,
@@ -177,6 +197,7 @@ class Predictor:
                 reuse=reuse,
                 speculate=self.speculate if speculate is None else speculate,
                 max_draft=self.max_draft,
+                constraint=self.constraint_for(prompt),
             )
             if reuse_prefix and result.prompt_cache is not None:
                 self.cache.store(key, result.prompt_cache)
@@ -275,5 +296,7 @@ class Predictor:
             drafted=stats.drafted,
             accepted=stats.accepted,
             rollbacks=stats.rollbacks,
+            constrained=stats.constrained,
+            noop_probability=stats.noop_probability,
             prompt=prompt,
         )

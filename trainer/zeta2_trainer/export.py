@@ -168,6 +168,7 @@ def export_pack(
     note: str = "",
     eval_summary: dict[str, Any] | None = None,
     provenance: dict[str, Any] | None = None,
+    decoding: dict[str, Any] | None = None,
     force: bool = False,
     quiet: bool = True,
 ) -> Path:
@@ -263,6 +264,8 @@ def export_pack(
             },
             "eval": eval_summary,
         }
+        if decoding:  # decoding settings tuned for this model (e.g. min_noop_probability)
+            manifest["decoding"] = decoding
         write_manifest(stage, manifest)
         load_pack(stage, verify_checksums=True)  # the pack we hand out must load
         if out_dir.exists():

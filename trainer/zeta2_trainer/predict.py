@@ -33,20 +33,33 @@ def make_parser(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--max-prompt-tokens", type=int, default=None, help="prompt budget (default: the format's 2048)")
     parser.add_argument("--max-output-tokens", type=int, default=None, help="answer cap (default: the format's)")
     parser.add_argument("--no-speculate", action="store_true", help="plain greedy decoding (same answers, slower)")
+    add_decoding_arguments(parser)
     parser.add_argument("--baseline", choices=BASELINES, default=None, help="run a reference baseline with the pack's model instead of next-edit prediction")
     parser.add_argument("--name", default=None, help="model name written into each prediction (default: the pack's label)")
     parser.add_argument("--quiet", action="store_true", help="no progress line on stderr")
 
 
-def load_predictor(pack_dir: str | Path, *, device: str = "auto", threads: int | None = None, max_prompt_tokens: int | None = None, max_output_tokens: int | None = None):
+def add_decoding_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--min-noop-probability", type=float, default=None, metavar="P",
+                        help="'no edit' needs at least this probability, else the best edit is answered "
+                             "(default: the pack's manifest `decoding`, else 0 = plain greedy)")
+    parser.add_argument("--unconstrained", action="store_true",
+                        help="decode without the answer grammar (the model may leave the format)")
+
+
+def load_predictor(pack_dir: str | Path, *, device: str = "auto", threads: int | None = None, max_prompt_tokens: int | None = None,
+                   max_output_tokens: int | None = None, min_noop_probability: float | None = None, constrain: bool = True):
     """The runtime predictor for a pack; a bad pack is a UserError naming the file."""
     from zeta2_capture.prompt import PromptConfig
     from zeta2_daemon.pack import PackError
     from zeta2_daemon.predictor import Predictor
 
+    if min_noop_probability is not None and not 0 <= min_noop_probability <= 1:
+        raise UserError(f"--min-noop-probability must be between 0 and 1, got {min_noop_probability}")
     config = PromptConfig(max_prompt_tokens=max_prompt_tokens) if max_prompt_tokens else None
     try:
-        return Predictor(pack_dir, device=device, threads=threads, prompt_config=config, max_output_tokens=max_output_tokens)
+        return Predictor(pack_dir, device=device, threads=threads, prompt_config=config, max_output_tokens=max_output_tokens,
+                         min_noop_probability=min_noop_probability, constrain=constrain)
     except PackError as exc:
         raise UserError(str(exc)) from None
     except FileNotFoundError as exc:
@@ -98,7 +111,9 @@ def main(args: argparse.Namespace) -> int:
 
     if args.limit is not None and args.limit < 0:
         raise UserError(f"--limit must be at least 0, got {args.limit}")
-    predictor = load_predictor(args.model, device=args.device, threads=args.threads, max_prompt_tokens=args.max_prompt_tokens, max_output_tokens=args.max_output_tokens)
+    predictor = load_predictor(args.model, device=args.device, threads=args.threads, max_prompt_tokens=args.max_prompt_tokens,
+                               max_output_tokens=args.max_output_tokens, min_noop_probability=args.min_noop_probability,
+                               constrain=not args.unconstrained)
     name = args.name or (f"{predictor.model_name}+{args.baseline}" if args.baseline else predictor.model_name)
     stats = ReadStats()
     count = failed = 0
