@@ -9,6 +9,7 @@ marked (templates/distill_*.md); its answer (intent, then the rewritten region i
 from __future__ import annotations
 
 import argparse
+from collections.abc import Sequence
 from typing import Any
 
 
@@ -21,6 +22,80 @@ def make_parser(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--templates", default=None, help="folder with your copies of the prompt templates (default: the packaged ones)")
     parser.add_argument("--tokenizer", default=None, help="the student's tokenizer.json, to lay out the editable region (default: SmolLM2's)")
     parser.add_argument("--family", default="smollm2", help="token-map family of the student (default smollm2)")
+
+
+LINE_CACHE_SIZE = 200_000  # distinct lines whose token count is kept (then the cache starts over)
+WINDOW = 48  # lines tokenized together around the first line the layout asks about
+
+
+class LineTokens(Sequence[int]):
+    """Tokens per line of one file, tokenized only for the lines the region layout looks at.
+
+    The layout (zeta2_capture.region) starts at the cursor's line and grows the region line by line up
+    to the region's token budget, then to enclosing syntax nodes: it reads a few dozen lines' counts,
+    not the whole file's. Each count is what tokenizing that line alone gives (as `Renderer` counts
+    lines), so the layout is the same; counts are also kept by line text across examples (the same
+    file recurs at many commits, and blank lines, braces and `return` lines recur everywhere).
+    """
+
+    def __init__(self, lines: list[str], tokenizer: Any, cache: dict[str, int]):
+        self._lines = lines
+        self._tokenizer = tokenizer
+        self._cache = cache
+        self._counts: list[int | None] = [None] * len(lines)
+
+    def __len__(self) -> int:
+        return len(self._lines)
+
+    def __getitem__(self, index: Any) -> Any:
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(len(self._lines)))]
+        count = self._counts[index]
+        if count is None:
+            self._fill(index % len(self._lines) if index < 0 else index)
+            count = self._counts[index]
+        return count
+
+    def _fill(self, index: int) -> None:
+        lo, hi = max(0, index - WINDOW // 2), min(len(self._lines), index + WINDOW // 2)
+        cache = self._cache
+        missing = [line for line in dict.fromkeys(self._lines[lo:hi]) if line not in cache]
+        if missing:
+            if len(cache) + len(missing) > LINE_CACHE_SIZE:
+                cache.clear()
+            for line, encoding in zip(missing, self._tokenizer.encode_batch(missing, add_special_tokens=False), strict=True):
+                cache[line] = len(encoding.ids)
+        for i in range(lo, hi):
+            if self._counts[i] is None:
+                self._counts[i] = cache.get(self._lines[i])
+                if self._counts[i] is None:  # the cache started over while filling
+                    self._counts[i] = len(self._tokenizer.encode(self._lines[i], add_special_tokens=False).ids)
+
+
+class RegionLayouts:
+    """The student's editable region of each example, as `RegionFinder.region` (and the student's own
+    prompt) lays it out, with the tokenizer work cut to the lines the layout reads (see LineTokens)."""
+
+    def __init__(self, finder: Any):
+        self._finder = finder
+        self._cache: dict[str, int] = {}
+
+    def region(self, example: Any) -> tuple[int, int]:
+        from zeta2_capture.languages import normalize_language
+        from zeta2_capture.region import layout_region, split_lines
+
+        renderer = self._finder._get_renderer()
+        lines = split_lines(example.before)
+        layout = layout_region(
+            example.before,
+            example.cursor,
+            LineTokens(lines, renderer.tokenizer, self._cache),
+            region_tokens=renderer.config.region_tokens,
+            max_region_tokens=renderer.config.max_region_tokens,
+            language=normalize_language(example.language, example.path),
+            lines=lines,
+        )
+        return layout.start, layout.end
 
 
 def distill_record(example: Any, answer: Any, reply: Any, teacher: Any, region: tuple[int, int]) -> tuple[Any, str | None]:
@@ -52,7 +127,7 @@ def main(args: argparse.Namespace) -> int:
     from .teacher_run import drive, finish_summary
 
     teacher = make_teacher(args)
-    finder = RegionFinder(args.tokenizer, args.family)
+    finder = RegionLayouts(RegionFinder(args.tokenizer, args.family))
 
     async def work(example: Any) -> tuple[Any, str | None]:
         start, end = finder.region(example)

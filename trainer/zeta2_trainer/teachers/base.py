@@ -148,6 +148,7 @@ class Teacher:
         self.usage = usage or Usage(price_in=prices[0], price_out=prices[1])
         self._semaphore: asyncio.Semaphore | None = None
         self._client = None
+        self._clients: list[Any] = []
         self._rng = random.Random(0)
         # An outage or a rate limit pauses every request of this client, not just the one that saw it.
         self._paused_until = 0.0
@@ -160,19 +161,32 @@ class Teacher:
     # -- shared machinery --------------------------------------------------------------------------
 
     async def __aenter__(self) -> Teacher:
+        import ssl
+
+        import certifi
         import httpx
 
-        self._client = httpx.AsyncClient(
-            timeout=httpx.Timeout(self.timeout),
-            limits=httpx.Limits(max_connections=self.concurrency, max_keepalive_connections=self.concurrency),
-        )
+        # One client (one keep-alive connection) per request slot rather than one pool of `concurrency`
+        # connections: httpcore's pool scans every connection (quadratically) each time a request
+        # starts or ends, which cost more CPU per example than the whole prompt rendering. The slots
+        # share one TLS context (loading the CA bundle is ~50 ms each).
+        tls = ssl.create_default_context(cafile=certifi.where())
+        self._clients = [
+            httpx.AsyncClient(
+                timeout=httpx.Timeout(self.timeout),
+                limits=httpx.Limits(max_connections=1, max_keepalive_connections=1),
+                verify=tls,
+            )
+            for _ in range(self.concurrency)
+        ]
+        self._client = self._clients[0]  # kept for callers that only check the teacher is open
         self._semaphore = asyncio.Semaphore(self.concurrency)
         return self
 
     async def __aexit__(self, *exc: object) -> None:
-        if self._client is not None:
-            await self._client.aclose()
-            self._client = None
+        clients, self._clients, self._client = self._clients, [], None
+        for client in clients:
+            await client.aclose()
 
     async def complete(self, request: Request) -> Reply:
         """The teacher's answer to `request`, from the cache when it has it."""
@@ -184,14 +198,18 @@ class Teacher:
                 return hit
         assert self._semaphore is not None and self._client is not None, "use `async with teacher:`"
         async with self._semaphore:
-            reply = await self._with_retries(request)
+            client = self._clients.pop()  # the semaphore guarantees a free one
+            try:
+                reply = await self._with_retries(request, client)
+            finally:
+                self._clients.append(client)
         self.usage.input_tokens += reply.input_tokens
         self.usage.output_tokens += reply.output_tokens
         if self.cache is not None:
             self.cache.put(self.model, key_prompt, reply)
         return reply
 
-    async def _with_retries(self, request: Request) -> Reply:
+    async def _with_retries(self, request: Request, client: Any) -> Reply:
         import httpx
 
         last: TeacherError | None = None
@@ -204,7 +222,7 @@ class Teacher:
             if pause > 0:
                 await asyncio.sleep(pause)
             try:
-                return await self._send(self._client, request)
+                return await self._send(client, request)
             except RetryAfter as exc:
                 last, retry_after = exc.error, exc.seconds
             except TeacherError as exc:
