@@ -72,6 +72,19 @@ def distances(example: Any, results: list[Any], settled: str) -> tuple[list[int]
     return raw, norm, failed
 
 
+def decode_info(results: list[Any]) -> dict[str, Any]:
+    """How the samples were decoded (the stats are shared by all samples of one example)."""
+    first = results[0]
+    return {
+        "output_tokens": sum(len(r.output_tokens) for r in results),
+        "capped": sum(r.stop == "cap" for r in results),
+        "forwards": first.forwards,
+        "tokens_per_forward": round(first.tokens_per_forward, 3),
+        "prefill_ms": round(first.timings.prefill_ms, 1),
+        "decode_ms": round(first.timings.decode_ms, 1),
+    }
+
+
 def summarize(values: list[float], how: str) -> float:
     if how == "median":
         return float(statistics.median(values))
@@ -164,6 +177,7 @@ def main(args: argparse.Namespace) -> int:
                 "normalized": norm,
                 "statistic": round(value, 4),
                 "verdict": verdict,
+                "decode": decode_info(results),
             }
             if verdict == "kept":
                 io.write(with_meta(example, filter=info))
