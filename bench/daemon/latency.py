@@ -110,7 +110,8 @@ async def through_lsp(pack: Path, session: dict[str, Any]) -> dict[str, Any]:
 
     await client.start_io(sys.executable, "-m", "zeta2_daemon.cli", "--model", str(pack), "--no-index")
     round_trips, model_ms, overhead, cached = [], [], [], 0
-    parts: dict[str, list[float]] = {"snapshot": [], "daemon": [], "guardrails": [], "hop": [], "outside": []}
+    parts: dict[str, list[float]] = {"snapshot": [], "daemon": [], "guardrails": [], "hop": [], "outside": [],
+                                     "server": [], "in_daemon": [], "client": []}
     try:
         await client.initialize_async(types.InitializeParams(
             capabilities=types.ClientCapabilities(), root_uri=root.as_uri(),
@@ -151,6 +152,9 @@ async def through_lsp(pack: Path, session: dict[str, Any]) -> dict[str, Any]:
                 # per request: the model thread hand-off, and everything outside the model thread
                 parts["hop"].append(timing["daemon"] - timing["total"])
                 parts["outside"].append(rt - timing["daemon"])
+                if "server" in timing:  # message in -> response out, inside the daemon
+                    parts["in_daemon"].append(timing["server"] - timing["total"])
+                    parts["client"].append(rt - timing["server"])
             last_counters = counters
         stats = plain(await client.protocol.send_request_async("zeta2/ping", {}))
         await client.shutdown_async(None)
@@ -164,6 +168,106 @@ async def through_lsp(pack: Path, session: dict[str, Any]) -> dict[str, Any]:
             "didChangeMs": stats["didChangeMs"], "counters": last_counters}
 
 
+class RawClient:
+    """A minimal JSON-RPC client over the daemon's pipes: json.dumps, one write, blocking reads.
+
+    It does next to no work of its own, so its round trip is close to the daemon's share plus the pipes;
+    the pygls client's round trip minus this one is that client's own JSON/cattrs/asyncio cost.
+    """
+
+    def __init__(self, pack: Path, root: Path):
+        import os
+        import subprocess
+
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "zeta2_daemon.cli", "--model", str(pack), "--no-index"],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=dict(os.environ, PYTHONUNBUFFERED="1"),
+        )
+        self.fd_in = self.proc.stdin.fileno()
+        self.out = self.proc.stdout
+        self.next_id = 0
+
+    def send(self, method: str, params: Any, request: bool = True) -> int | None:
+        import os
+
+        msg: dict[str, Any] = {"jsonrpc": "2.0", "method": method, "params": params}
+        msg_id = None
+        if request:
+            self.next_id += 1
+            msg_id = msg["id"] = self.next_id
+        body = json.dumps(msg).encode()
+        os.write(self.fd_in, b"Content-Length: %d\r\n\r\n%s" % (len(body), body))
+        return msg_id
+
+    def wait(self, msg_id: int) -> dict[str, Any]:
+        while True:
+            length = 0
+            while (line := self.out.readline()) not in (b"\r\n", b""):
+                if line.startswith(b"Content-Length:"):
+                    length = int(line[15:])
+            if not line:
+                raise EOFError("the daemon closed its stdout")
+            message = json.loads(self.out.read(length))
+            if message.get("id") == msg_id and "method" not in message:
+                if "error" in message:
+                    raise RuntimeError(message["error"])
+                return message["result"]
+
+    def request(self, method: str, params: Any) -> dict[str, Any]:
+        return self.wait(self.send(method, params))
+
+
+def through_raw(pack: Path, session: dict[str, Any]) -> dict[str, Any]:
+    """The same replay as `through_lsp` with RawClient."""
+    root = Path(tempfile.mkdtemp(prefix="zeta2-latency-raw-"))
+    client = RawClient(pack, root)
+    round_trips, server_ms, model_ms = [], [], []
+    steps: dict[str, list[float]] = {k: [] for k in ("queue", "before_snapshot", "snapshot", "to_thread", "from_thread", "guardrails", "after")}
+    try:
+        client.request("initialize", {
+            "processId": None, "capabilities": {}, "rootUri": root.as_uri(),
+            "initializationOptions": {"debounceMs": 0, "deadlineMs": 120_000, "installationId": "bench",
+                                      **({"maxOutputTokens": MAX_OUTPUT_TOKENS} if MAX_OUTPUT_TOKENS else {})},
+        })
+        client.send("initialized", {}, request=False)
+        uri = (root / session["path"]).as_uri()
+        client.send("textDocument/didOpen", {"textDocument": {"uri": uri, "languageId": session["language"], "version": 1,
+                                                              "text": session["initial"]}}, request=False)
+        version = 1
+        last_counters: dict[str, int] = {}
+        for (sl, sc, el, ec), new, (line, character) in keystrokes(session):
+            version += 1
+            client.send("textDocument/didChange", {
+                "textDocument": {"uri": uri, "version": version},
+                "contentChanges": [{"range": {"start": {"line": sl, "character": sc}, "end": {"line": el, "character": ec}}, "text": new}],
+            }, request=False)
+            sent = time.perf_counter()
+            client.request("textDocument/copilotInlineEdit",
+                           {"textDocument": {"uri": uri, "version": version}, "position": {"line": line, "character": character}})
+            rt = (time.perf_counter() - sent) * 1000
+            pong = client.request("zeta2/ping", {})
+            counters, timing = pong["counters"], pong["lastTiming"]
+            fresh = counters["cache_hits"] == last_counters.get("cache_hits", 0) and counters["stale"] == last_counters.get("stale", 0)
+            if fresh and "total" in timing and "server" in timing:
+                round_trips.append(rt)
+                server_ms.append(timing["server"])
+                model_ms.append(timing["total"])
+                for key in steps:
+                    if key in timing:
+                        steps[key].append(timing[key])
+                # the rest: after the model thread handed back, minus guardrails (response JSON, write, ...)
+                known = sum(timing.get(k, 0.0) for k in ("queue", "before_snapshot", "snapshot", "to_thread", "from_thread", "guardrails"))
+                steps["after"].append(timing["server"] - timing["total"] - known)
+            last_counters = counters
+        client.request("shutdown", None)
+        client.send("exit", None, request=False)
+        client.proc.wait(30)
+    finally:
+        if client.proc.poll() is None:
+            client.proc.kill()
+    return {"round_trips": round_trips, "server_ms": server_ms, "model_ms": model_ms, "steps": steps}
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", type=Path, default=None, help="pack (default: the bootstrapped default pack)")
@@ -171,6 +275,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--threads", type=int, default=None, help="onnxruntime threads for the runtime-alone run")
     parser.add_argument("--keystrokes", type=int, default=None, help="replay only the first N keystrokes")
     parser.add_argument("--max-output-tokens", type=int, default=None, help="cap the answer length in both paths")
+    parser.add_argument("--skip-runtime", action="store_true", help="skip the runtime-alone run (overhead only)")
     args = parser.parse_args(argv)
     global LIMIT, MAX_OUTPUT_TOKENS
     LIMIT, MAX_OUTPUT_TOKENS = args.keystrokes, args.max_output_tokens
@@ -180,8 +285,11 @@ def main(argv: list[str] | None = None) -> int:
         args.model = default_pack_dir()
     text = args.session.read_text() if args.session else resources.files("zeta2_daemon").joinpath("data/demo_session.json").read_text()
     session = json.loads(text)
-    alone = runtime_alone(args.model, session, args.threads)
+    alone = [] if args.skip_runtime else runtime_alone(args.model, session, args.threads)
     lsp = asyncio.run(through_lsp(args.model, session))
+    raw = through_raw(args.model, session)
+    raw_overhead = [rt - m for rt, m in zip(raw["round_trips"], raw["model_ms"], strict=True)]
+    raw_in_daemon = [sv - m for sv, m in zip(raw["server_ms"], raw["model_ms"], strict=True)]
     rows = [
         ("runtime alone (Predictor.predict)", alone),
         ("through LSP (request -> response)", lsp["round_trips"]),
@@ -191,8 +299,17 @@ def main(argv: list[str] | None = None) -> int:
         ("    outside the model thread (rt - daemon)", lsp["parts"]["outside"]),
         ("      of which capture snapshot", lsp["parts"]["snapshot"]),
         ("      of which guardrails + minimal edit", lsp["parts"]["guardrails"]),
+        ("    in the daemon (message in -> out - model)", lsp["parts"]["in_daemon"]),
+        ("    pygls client + pipes (rt - in daemon)", lsp["parts"]["client"]),
+        ("raw JSON-RPC client: round trip", raw["round_trips"]),
+        ("  LSP overhead (round trip - model)", raw_overhead),
+        ("    in the daemon (message in -> out - model)", raw_in_daemon),
+        ("    raw client + pipes (rt - in daemon)", [rt - sv for rt, sv in zip(raw["round_trips"], raw["server_ms"], strict=True)]),
+        *((f"      daemon step: {key}", values) for key, values in raw["steps"].items()),
     ]
-    print(f"pack {args.model}, {len(alone)} keystrokes, a request after each")
+    import os
+
+    print(f"pack {args.model}, {len(keystrokes(session))} keystrokes, a request after each; load average {os.getloadavg()}")
     print(f"{'':40s} {'n':>4s} {'p50 ms':>9s} {'p90 ms':>9s} {'mean ms':>9s}")
     for name, values in rows:
         mean = statistics.fmean(values) if values else float("nan")
@@ -200,7 +317,7 @@ def main(argv: list[str] | None = None) -> int:
     ratio = pct(lsp["round_trips"], 0.5) / pct(alone, 0.5) if alone and lsp["round_trips"] else float("nan")
     print(f"p50 ratio LSP / runtime alone: {ratio:.3f}; answered from the suggestion cache: {lsp['cached']}")
     print(f"didChange handling while predicting: {lsp['didChangeMs']}")
-    print(f"daemon counters: {lsp['counters']}")
+    print(f"daemon counters: {lsp['counters']}; load average after: {os.getloadavg()}")
     return 0
 
 

@@ -27,6 +27,7 @@ and never fails a suggestion.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 import uuid
@@ -66,6 +67,8 @@ class CaptureWiring:
         self.ship_to: str | None = None
         self._installation_id: str | None = None
         self._io = ThreadPoolExecutor(max_workers=1, thread_name_prefix="zeta2-capture-io")
+        self._outbox: list[tuple[Callable[..., Any], tuple[Any, ...]]] = []  # for the I/O thread, next loop turn
+        self._handover: asyncio.TimerHandle | None = None
         self._dirty: dict[str, tuple[str, str | None]] = {}  # path -> (text, language) not yet indexed
         self._accepting: dict[str, str] = {}  # path -> text once an accepted suggestion is applied
         self._variants: dict[str, str] = {}  # suggestion id -> variant, for settle/retention records
@@ -158,6 +161,7 @@ class CaptureWiring:
                         log.exception("closing %s failed", type(obj).__name__)
 
         self._submit(close_all)
+        self._hand_over()
         self._io.shutdown(wait=True)
         self._ship_io.shutdown(wait=True)
         if self._ship_store is not None:
@@ -225,14 +229,36 @@ class CaptureWiring:
     # ------------------------------------------------------------------ usage log (metadata only)
 
     def _submit(self, fn, *args: Any) -> None:
-        """Runs `fn` on the capture I/O thread: SQLite commits (fsync) never delay a response."""
+        """Runs `fn` on the capture I/O thread: SQLite commits (fsync) never delay a response.
+
+        On the event loop, the work is handed over one loop turn later (call_later(0) runs after the
+        callbacks already queued, among them the response of the request that caused it): the I/O
+        thread's Python work would otherwise compete for the GIL with the loop while it answers.
+        """
+        self._outbox.append((fn, args))
+        if self._handover is not None:
+            return
         try:
-            self._io.submit(fn, *args)
-        except RuntimeError:  # shut down
-            log.debug("capture I/O is closed; %s dropped", getattr(fn, "__name__", fn))
+            loop = asyncio.get_running_loop()
+        except RuntimeError:  # not on the loop (tests, shutdown): hand over now
+            self._hand_over()
+            return
+        self._handover = loop.call_later(0, self._hand_over)
+
+    def _hand_over(self) -> None:
+        if self._handover is not None:
+            self._handover.cancel()
+            self._handover = None
+        work, self._outbox = self._outbox, []
+        for fn, args in work:
+            try:
+                self._io.submit(fn, *args)
+            except RuntimeError:  # shut down
+                log.debug("capture I/O is closed; %s dropped", getattr(fn, "__name__", fn))
 
     def flush(self, timeout: float = 30.0) -> None:
         """Waits until every record submitted so far is written (clients' barrier: zeta2/ping)."""
+        self._hand_over()
         try:
             self._io.submit(lambda: None).result(timeout)
         except RuntimeError:

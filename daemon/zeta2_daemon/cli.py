@@ -108,10 +108,22 @@ def run_server(args: argparse.Namespace) -> int:
     from .server import create_server
 
     server = create_server(default_pack=args.model, ab_variants=variants, test_clock=args.test_clock, index=not args.no_index)
-    if tcp:
-        server.start_tcp(*tcp)
-    else:
-        server.start_io()
+    profile = os.environ.get("ZETA2_PROFILE")  # development: cProfile of the event-loop thread, written at exit
+    profiler = None
+    if profile:
+        import cProfile
+
+        profiler = cProfile.Profile()
+        profiler.enable()
+    try:
+        if tcp:
+            server.start_tcp(*tcp)
+        else:
+            server.start_io()
+    finally:
+        if profiler is not None:
+            profiler.disable()
+            profiler.dump_stats(profile)
     return 0
 
 

@@ -14,8 +14,13 @@
 
 from __future__ import annotations
 
+import asyncio
+import inspect
 import logging
 import re
+import time
+from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 import cattrs
@@ -56,6 +61,27 @@ def describe_params_error(exc: BaseException) -> str:
 
 
 class Zeta2Protocol(LanguageServerProtocol):
+    def __init__(self, *args: Any, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self._received: dict[Any, tuple[float, str]] = {}  # request id -> (arrival time, method)
+        # Handlers that take a notification's params as the plain JSON dict (see _dispatch_fast);
+        # they return False when the params do not have the expected shape (pygls' path reports it).
+        self.fast_notifications: dict[str, Callable[[Any], bool]] = {}
+
+    def _send_response(self, msg_id, result=None, error=None):
+        if error is None and msg_id not in self._result_types:
+            # A plain dict straight to json.dumps; pygls would unstructure the whole response message
+            # through cattrs first. Attrs results (InitializeResult, ...) still go through the
+            # converter, via _serialize_message as json.dumps' default.
+            self._send_data({"jsonrpc": "2.0", "id": msg_id, "result": result})
+        else:
+            super()._send_response(msg_id, result, error)
+        received = self._received.pop(msg_id, None)
+        if received is not None:
+            note = getattr(self._server, "note_response", None)
+            if note is not None:
+                note(received[1], (time.perf_counter() - received[0]) * 1000)
+
     @lsp_method(types.INITIALIZE)
     def lsp_initialize(self, params: types.InitializeParams):
         result = yield from super().lsp_initialize(params)
@@ -116,8 +142,11 @@ class Zeta2Protocol(LanguageServerProtocol):
 
     # ------------------------------------------------------------------ from the transport
 
-    def receive(self, data: dict[str, Any]) -> None:
+    def receive(self, data: dict[str, Any], received_at: float | None = None) -> None:
         """One JSON-RPC object from the transport (already checked to be one)."""
+        if received_at is not None and "id" in data and "method" in data:
+            # For the daemon's own share of a request's round trip (lastTiming.server in zeta2/ping).
+            self._received[data["id"]] = (received_at, data["method"])
         params = data.get("params")
         if params is not None and not isinstance(params, (dict, list)):
             # JSON-RPC: params are structured (an object or an array) when present.
@@ -131,12 +160,50 @@ class Zeta2Protocol(LanguageServerProtocol):
         if "params" not in data and "method" in data and self.get_message_type(data["method"]) is None:
             # Params are optional in JSON-RPC; pygls' generic message types require the field.
             data["params"] = None
+        method = data.get("method")
+        if method is not None and not self._shutdown and self._dispatch_fast(method, data):
+            return
         try:
             message = self.structure_message(data)
         except Exception as exc:  # a notification whose params do not deserialize: nobody to answer
             self.note_bad_message(f"invalid params for notification {data.get('method')}: {describe_params_error(exc)}")
             return
         self.handle_message(message)
+
+    # ------------------------------------------------------------------ the fast path
+    # pygls turns the params of a non-standard method into namedtuples (a JSON round trip and a new
+    # namedtuple class per object), structures standard ones through cattrs, and runs each
+    # notification through a generator, a Future and a uuid. Per keystroke (a didChange and a
+    # copilotInlineEdit) that was the largest part of the daemon's own time. Here the non-standard
+    # methods and didChange take the plain JSON dict (the handlers read params with params.field,
+    # which accepts it); requests still go through pygls' _execute_handler, so they are tracked in
+    # _request_futures ($/cancelRequest and shutdown reach them) and fail with the same error responses.
+
+    def _dispatch_fast(self, method: str, data: dict[str, Any]) -> bool:
+        """Dispatches `data` without structuring it; False to leave it to pygls' path."""
+        params = data.get("params")
+        if "id" in data:
+            if method in CLIENT_NOTIFICATIONS or self.get_message_type(method) is not None:
+                return False
+            handler = self.fm.features.get(method)
+            if handler is None:
+                return False  # pygls answers MethodNotFound
+            msg_id = data["id"]
+            self._execute_handler(msg_id, handler, partial(self._send_handler_result, msg_id=msg_id), args=(params,))
+            return True
+        fast = self.fast_notifications.get(method)
+        if fast is None:
+            if self.get_message_type(method) is not None or (fast := self.fm.features.get(method)) is None:
+                return False
+        try:
+            handled = fast(params)
+        except Exception:
+            log.exception("%s failed", method)
+            return True
+        if inspect.isawaitable(handled):
+            asyncio.ensure_future(handled)
+            return True
+        return handled is not False
 
     def answer_malformed(self, problem: Malformed) -> None:
         """A malformed message: logged, shown in status, answered (id null unless it was readable)."""

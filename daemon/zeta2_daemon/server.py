@@ -31,7 +31,7 @@ from .ab import assign
 from .capture_wiring import CaptureWiring
 from .config import Settings, Variant, parse_settings
 from .documents import DocumentError, DocumentStore
-from .methods import ACCEPT_COMMAND
+from .methods import ACCEPT_COMMAND, COPILOT_INLINE_EDIT
 from .models import Models, Outcome
 from .params import field, require_int
 from .protocol import Zeta2Protocol
@@ -64,6 +64,7 @@ class Zeta2Server(LanguageServer):
         self.docs = DocumentStore()
         self.scheduler = Scheduler(self.settings.debounce_ms / 1000, self.settings.max_pending, clock=clock)
         self.cache = SuggestionCache()
+        self.syntax_trees = guardrails.SyntaxTrees()  # the guardrail's incremental parses, per document
         self.status = StatusBoard(lambda state: self.protocol.notify(STATUS_METHOD, state))
         self.clock = clock
         self.capture = CaptureWiring(data_dir=data_dir, clock=clock, index=index)
@@ -78,6 +79,7 @@ class Zeta2Server(LanguageServer):
         # didChange handling times (ms), the latest 4096: the loop must stay responsive during predictions.
         self.change_ms: deque[float] = deque(maxlen=4096)
         self.last_timing: dict[str, float] = {}  # the latest prediction's timing (bench/daemon reads it)
+        self._started = self._request_started = 0.0  # perf_counter() when the latest suggest() began
 
     # ------------------------------------------------------------------ configuration
 
@@ -172,6 +174,12 @@ class Zeta2Server(LanguageServer):
         assert self._stop_event is not None
         await serve(reader, self.protocol.receive, self.protocol.answer_malformed, self._stop_event.is_set)
 
+    def note_response(self, method: str, ms: float) -> None:
+        """A request was answered `ms` after its last byte arrived: the daemon's whole share of the round trip."""
+        if method == COPILOT_INLINE_EDIT and "daemon" in self.last_timing:
+            self.last_timing["server"] = round(ms, 3)
+            self.last_timing["queue"] = round(ms - (time.perf_counter() - self._request_started) * 1000, 3)
+
     def note_bad_message(self, what: str) -> None:
         """A malformed message or bad params: counted, and the latest shown in `zeta2/status`."""
         self.counters["bad_messages"] += 1
@@ -218,6 +226,7 @@ class Zeta2Server(LanguageServer):
         return ""
 
     async def suggest(self, uri: Any, version: Any, position: Any) -> Suggestion | None:
+        self._started = time.perf_counter()
         self.counters["requests"] += 1
         doc = self.document_for(uri)
         cursor = self.cursor_offset(doc, position)
@@ -272,17 +281,23 @@ class Zeta2Server(LanguageServer):
         # would cost more than the rest of the LSP work together.
         busy = loop.call_later(BUSY_AFTER_S, lambda: self.status.update(busy=True))
         requested = time.perf_counter()
+        thread_times = [0.0, 0.0]  # when the model thread started and finished this request
         try:
             deadline_s = self.settings.deadline_ms / 1000
 
             def run() -> Outcome:
-                # Runs when the model thread is free: a request the user typed past (or that a newer
-                # one displaced) while it waited is dropped here, before it costs a prediction.
-                if doc.version != doc_version or (ticket is not None and ticket.cancelled):
-                    return Outcome(None, STALE, model=variant.label)
-                return slot.predict(example, deadline_s, uri)
+                thread_times[0] = time.perf_counter()
+                try:
+                    # Runs when the model thread is free: a request the user typed past (or that a newer
+                    # one displaced) while it waited is dropped here, before it costs a prediction.
+                    if doc.version != doc_version or (ticket is not None and ticket.cancelled):
+                        return Outcome(None, STALE, model=variant.label)
+                    return slot.predict(example, deadline_s, uri)
+                finally:
+                    thread_times[1] = time.perf_counter()
 
             outcome: Outcome = await loop.run_in_executor(self.models.executor, run)
+            resumed = time.perf_counter()
         finally:
             busy.cancel()
             if self.status.snapshot()["busy"]:
@@ -290,6 +305,12 @@ class Zeta2Server(LanguageServer):
         # The model's own total is "total"; "daemon" adds the hop to the worker thread and back.
         outcome.timing_ms["daemon"] = round((time.perf_counter() - requested) * 1000, 3)
         outcome.timing_ms["snapshot"] = round(snapshot_ms, 3)
+        # Where the daemon's own time goes (bench/daemon/latency.py): handler start after the message
+        # arrived ("queue", filled in by note_response), the hop to the model thread and back, the reply.
+        outcome.timing_ms["to_thread"] = round((thread_times[0] - requested) * 1000, 3)
+        outcome.timing_ms["from_thread"] = round((resumed - thread_times[1]) * 1000, 3)
+        outcome.timing_ms["before_snapshot"] = round((t0 - self._started) * 1000, 3)
+        self._request_started = self._started
         self.last_timing = outcome.timing_ms
         status_fields = {k: v for k, v in slot.info.items() if v is not None}
         if status_fields and len(variants) == 1:
@@ -310,7 +331,8 @@ class Zeta2Server(LanguageServer):
         t0 = time.perf_counter()
         edit = minimal_edit(text, outcome.predicted)
         verdict = guardrails.check(
-            text, edit, language=doc.language, events=example.events, aggressiveness=self.settings.aggressiveness
+            text, edit, language=doc.language, events=example.events, aggressiveness=self.settings.aggressiveness,
+            trees=self.syntax_trees, document=uri,
         )
         outcome.timing_ms["guardrails"] = round((time.perf_counter() - t0) * 1000, 3)
         if verdict.ok and (uri, outcome.predicted) in self.rejected:

@@ -23,6 +23,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from typing import Any
@@ -107,6 +108,8 @@ class MessageReader:
         self._can_stall = can_stall
         self._buf = bytearray()
         self._eof = False
+        self._chunk_at = 0.0
+        self.received_at = 0.0  # perf_counter() when the latest message's last byte was read
 
     async def _fill(self, timeout: float | None = None) -> bool | None:
         """Reads a chunk into the buffer: True, False at the end of the stream, None on timeout."""
@@ -123,6 +126,7 @@ class MessageReader:
         if not chunk:
             self._eof = True
             return False
+        self._chunk_at = time.perf_counter()
         self._buf += chunk
         return True
 
@@ -162,6 +166,7 @@ class MessageReader:
                 raise EOFError
             if got is None and (stalled := self._complete_json(length)) is not None:
                 return stalled
+        self.received_at = self._chunk_at
         body = bytes(self._buf[:length])
         del self._buf[:length]
         data = parse_body(body)
@@ -225,8 +230,9 @@ def _content_length(head: bytes) -> tuple[int | None, Malformed | None]:
     return length, None
 
 
-async def serve(reader: MessageReader, on_message: Callable[[Any], None], on_malformed: Callable[[Malformed], None], stopped: Callable[[], bool]) -> None:
-    """Reads until the stream ends or `stopped()`; hands each message or problem on, in order."""
+async def serve(reader: MessageReader, on_message: Callable[[Any, float], None], on_malformed: Callable[[Malformed], None], stopped: Callable[[], bool]) -> None:
+    """Reads until the stream ends or `stopped()`; hands each message (with the perf_counter() time its
+    last byte arrived) or problem on, in order."""
     while not stopped():
         try:
             item = await reader.next()
@@ -240,4 +246,4 @@ async def serve(reader: MessageReader, on_message: Callable[[Any], None], on_mal
         if problem is not None:
             on_malformed(problem)
             continue
-        on_message(item)
+        on_message(item, reader.received_at)

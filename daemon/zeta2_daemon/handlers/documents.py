@@ -34,12 +34,15 @@ def register(ls: Zeta2Server) -> None:
         finally:
             ls.change_ms.append((time.perf_counter() - started) * 1000)
 
+    ls.protocol.fast_notifications[types.TEXT_DOCUMENT_DID_CHANGE] = lambda params: did_change_fast(ls, params)
+
     @ls.feature(types.TEXT_DOCUMENT_DID_CLOSE)
     def did_close(ls: Zeta2Server, params: types.DidCloseTextDocumentParams) -> None:
         uri = params.text_document.uri
         ls.docs.close(uri)
         ls.scheduler.forget(uri)
         ls.cache.forget_document(uri)
+        ls.syntax_trees.forget(uri)
         ls.capture.on_close(uri, ls.relative_path(uri))
         for table in (ls.cursors, ls.prefetch):
             table.pop(uri, None)
@@ -86,8 +89,46 @@ def register(ls: Zeta2Server) -> None:
         ls.capture.set_diagnostics(ls.relative_path(uri), doc.text, plain_json(items[:200]), ls.docs.encoding)
 
 
+def did_change_fast(ls: Zeta2Server, params: Any) -> bool:
+    """didChange from the plain JSON (protocol.py's fast path); False when the params do not have the
+    shape lsprotocol would accept, so that pygls' path reports exactly what is wrong."""
+    try:
+        td = params["textDocument"]
+        uri, version, content_changes = td["uri"], td["version"], params["contentChanges"]
+    except (TypeError, KeyError):
+        return False
+    if not isinstance(uri, str) or not _is_int(version) or not isinstance(content_changes, list):
+        return False
+    changes: list[tuple[tuple[int, int, int, int] | None, str]] = []
+    for change in content_changes:
+        text = change.get("text") if isinstance(change, dict) else None
+        if not isinstance(text, str):
+            return False
+        rng = change.get("range")
+        if rng is None:
+            changes.append((None, text))
+            continue
+        try:
+            start, end = rng["start"], rng["end"]
+            where = (start["line"], start["character"], end["line"], end["character"])
+        except (TypeError, KeyError):
+            return False
+        if not all(_is_int(v) and v >= 0 for v in where):
+            return False
+        changes.append((where, text))
+    started = time.perf_counter()
+    try:
+        _apply_changes(ls, uri, version, changes)
+    finally:
+        ls.change_ms.append((time.perf_counter() - started) * 1000)
+    return True
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
 def _did_change(ls: Zeta2Server, params: types.DidChangeTextDocumentParams) -> None:
-    uri = params.text_document.uri
     changes = []
     for change in params.content_changes:
         rng = getattr(change, "range", None)
@@ -95,8 +136,12 @@ def _did_change(ls: Zeta2Server, params: types.DidChangeTextDocumentParams) -> N
             changes.append((None, change.text))
         else:
             changes.append(((rng.start.line, rng.start.character, rng.end.line, rng.end.character), change.text))
+    _apply_changes(ls, params.text_document.uri, params.text_document.version, changes)
+
+
+def _apply_changes(ls: Zeta2Server, uri: str, version: int, changes: list[tuple[tuple[int, int, int, int] | None, str]]) -> None:
     try:
-        edits = ls.docs.change(uri, params.text_document.version, changes)
+        edits = ls.docs.change(uri, version, changes)
     except DocumentError as exc:
         log.error("didChange ignored: %s", exc)
         ls.status.error(str(exc))
