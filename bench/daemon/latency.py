@@ -248,10 +248,12 @@ def through_raw(pack: Path, session: dict[str, Any]) -> dict[str, Any]:
             pong = client.request("zeta2/ping", {})
             counters, timing = pong["counters"], pong["lastTiming"]
             fresh = counters["cache_hits"] == last_counters.get("cache_hits", 0) and counters["stale"] == last_counters.get("stale", 0)
-            if fresh and "total" in timing and "server" in timing:
+            if fresh and "total" in timing:
                 round_trips.append(rt)
-                server_ms.append(timing["server"])
                 model_ms.append(timing["total"])
+                if "server" not in timing:  # a daemon from before lastTiming.server: round trips only
+                    continue
+                server_ms.append(timing["server"])
                 for key in steps:
                     if key in timing:
                         steps[key].append(timing[key])
@@ -289,7 +291,7 @@ def main(argv: list[str] | None = None) -> int:
     lsp = asyncio.run(through_lsp(args.model, session))
     raw = through_raw(args.model, session)
     raw_overhead = [rt - m for rt, m in zip(raw["round_trips"], raw["model_ms"], strict=True)]
-    raw_in_daemon = [sv - m for sv, m in zip(raw["server_ms"], raw["model_ms"], strict=True)]
+    raw_in_daemon = [sv - m for sv, m in zip(raw["server_ms"], raw["model_ms"], strict=True)] if raw["server_ms"] else []
     rows = [
         ("runtime alone (Predictor.predict)", alone),
         ("through LSP (request -> response)", lsp["round_trips"]),
@@ -304,7 +306,8 @@ def main(argv: list[str] | None = None) -> int:
         ("raw JSON-RPC client: round trip", raw["round_trips"]),
         ("  LSP overhead (round trip - model)", raw_overhead),
         ("    in the daemon (message in -> out - model)", raw_in_daemon),
-        ("    raw client + pipes (rt - in daemon)", [rt - sv for rt, sv in zip(raw["round_trips"], raw["server_ms"], strict=True)]),
+        ("    raw client + pipes (rt - in daemon)",
+         [rt - sv for rt, sv in zip(raw["round_trips"], raw["server_ms"], strict=True)] if raw["server_ms"] else []),
         *((f"      daemon step: {key}", values) for key, values in raw["steps"].items()),
     ]
     import os

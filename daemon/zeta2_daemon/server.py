@@ -80,6 +80,7 @@ class Zeta2Server(LanguageServer):
         self.change_ms: deque[float] = deque(maxlen=4096)
         self.last_timing: dict[str, float] = {}  # the latest prediction's timing (bench/daemon reads it)
         self._started = self._request_started = 0.0  # perf_counter() when the latest suggest() began
+        self._status_info: dict[str, Any] = {}  # the model slot's info last put in zeta2/status
 
     # ------------------------------------------------------------------ configuration
 
@@ -113,6 +114,7 @@ class Zeta2Server(LanguageServer):
     def _load_models(self) -> None:
         if self.models is not None:
             self.models.shutdown()
+        self._status_info = {}
         variants = self.variants()
         self.models = Models(variants, self.settings.device, self.settings.max_output_tokens)
         missing = [v.pack for v in variants if not (Path(v.pack).expanduser() / "manifest.json").exists()]
@@ -300,7 +302,7 @@ class Zeta2Server(LanguageServer):
             resumed = time.perf_counter()
         finally:
             busy.cancel()
-            if self.status.snapshot()["busy"]:
+            if self.status.get("busy"):
                 self.status.update(busy=False)
         # The model's own total is "total"; "daemon" adds the hop to the worker thread and back.
         outcome.timing_ms["daemon"] = round((time.perf_counter() - requested) * 1000, 3)
@@ -312,9 +314,10 @@ class Zeta2Server(LanguageServer):
         outcome.timing_ms["before_snapshot"] = round((t0 - self._started) * 1000, 3)
         self._request_started = self._started
         self.last_timing = outcome.timing_ms
-        status_fields = {k: v for k, v in slot.info.items() if v is not None}
-        if status_fields and len(variants) == 1:
-            self.status.update(**status_fields)
+        if len(variants) == 1 and slot.info != self._status_info:  # the pack's name/device, once loaded
+            self._status_info = dict(slot.info)
+            if status_fields := {k: v for k, v in slot.info.items() if v is not None}:
+                self.status.update(**status_fields)
         if outcome.failure == STALE:
             self.counters["stale"] += 1
             self._outcome(uri, "dropped", STALE)
@@ -326,7 +329,7 @@ class Zeta2Server(LanguageServer):
                 self.status.error(outcome.failure)
             self.capture.on_no_suggestion(variant.label, outcome)
             return None
-        if self.status.snapshot().get("lastError"):
+        if self.status.get("lastError"):
             self.status.clear_error()
         t0 = time.perf_counter()
         edit = minimal_edit(text, outcome.predicted)
@@ -370,7 +373,7 @@ class Zeta2Server(LanguageServer):
     def copilot_edits(self, s: Suggestion | None, uri: str | None = None) -> dict[str, Any]:
         if s is None:
             # Not in Copilot's protocol, harmless to its clients: why there is nothing to show.
-            last = self.status.snapshot().get("lastOutcome") or {}
+            last = self.status.get("lastOutcome") or {}
             return {"edits": [], "reason": last.get("reason", "")} if last.get("uri") == uri and last.get("reason") else {"edits": []}
         doc = self.docs._docs.get(s.uri)
         if doc is None:

@@ -45,12 +45,19 @@ class StatusBoard:
         with self._lock:
             return dict(self._state)
 
+    def get(self, key: str) -> Any:
+        """One field, without copying the state (the request path reads a few per request)."""
+        with self._lock:
+            return self._state.get(key)
+
     def update(self, *, push: bool = True, **changes: Any) -> None:
         """Changes fields; `push=False` records them for the next notification without sending one."""
         with self._lock:
             self._state.update(changes)
+            if not push or not self.enabled:
+                return
             state = dict(self._state)
-            if not push or not self.enabled or state == self._last_sent:
+            if state == self._last_sent:
                 return
             self._last_sent = state
         self._send(state)
