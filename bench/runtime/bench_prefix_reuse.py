@@ -42,14 +42,22 @@ def excerpts(text: str, lines_per: int = 30) -> list[str]:
     return out
 
 
+_COSTS: dict[tuple[str, int], int] = {}
+
+
 def with_related(example, pool, budget_tokens: int, renderer):
     """`example` plus related excerpts from `pool` (other files of its repository) up to `budget_tokens`."""
     from zeta2_capture.schema import Related
 
     chosen, used = [], 0
     for path, start, text in pool:
-        cost = renderer.count(f"<|related|>{path}:{start + 1}\n{text}") + 2
+        key = (path, start)
+        if key not in _COSTS:
+            _COSTS[key] = renderer.count(f"<|related|>{path}:{start + 1}\n{text}") + 2
+        cost = _COSTS[key]
         if used + cost > budget_tokens:
+            if budget_tokens - used < 40:  # full enough: nothing useful fits any more
+                break
             continue
         chosen.append(Related(path=path, start_line=start, text=text, source="bench"))
         used += cost
@@ -73,6 +81,8 @@ def main() -> int:
     parser.add_argument("--examples", type=int, default=40)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--max-prompt-tokens", type=int, default=2048)
+    parser.add_argument("--min-prompt-tokens", type=int, default=0,
+                        help="only examples whose prompt (related context added) has at least this many tokens")
     parser.add_argument("--json", type=Path, default=None, help="also write the raw numbers here")
     args = parser.parse_args()
 
@@ -97,15 +107,30 @@ def main() -> int:
             continue
         seen.add(ex.path)
         candidates.append(ex)
+
+    def filled(ex):
+        repo = ex.id.split("@")[0]
+        pool = [(path, start, text) for path, before in sorted(by_repo[repo].items()) if path != ex.path
+                for start, text in excerpts(before)]
+        return with_related(ex, pool, related_budget, renderer)
+
+    if args.min_prompt_tokens:
+        from zeta2_capture.prompt import PromptError
+
+        def long_enough(ex) -> bool:
+            try:
+                return renderer.render_prompt(filled(ex)).n_tokens >= args.min_prompt_tokens
+            except PromptError:
+                return False
+
+        # A prompt this long needs a long file around the cursor; cheap pre-filter before rendering.
+        candidates = [ex for ex in candidates if len(ex.before) > 6 * args.min_prompt_tokens // 2 and long_enough(ex)]
     step = max(1, len(candidates) // args.examples)
     chosen = candidates[::step][: args.examples]
 
     shares, lengths, where, rows = [], [], Counter(), []
     for ex in chosen:
-        repo = ex.id.split("@")[0]
-        pool = [(path, start, text) for path, before in sorted(by_repo[repo].items()) if path != ex.path
-                for start, text in excerpts(before)]
-        full = with_related(ex, pool, related_budget, renderer)
+        full = filled(ex)
         typed_before = dataclasses.replace(full, before=full.before[: ex.cursor - 1] + full.before[ex.cursor :], cursor=ex.cursor - 1)
         predictor.cache.clear()
         first = predictor.predict(typed_before, document=ex.id, max_output_tokens=1)

@@ -177,18 +177,20 @@ def greedy(
     max_draft: int = 8,
     draft_source: Sequence[int] | None = None,
     constraint: Constraint | None = None,
+    answer_prefix: Sequence[int] = (),
     clock: Clock = time.perf_counter,
 ) -> DecodeResult:
     """Greedy decoding; with `speculate`, drafts from `draft_source` (default: the prompt) are verified in bulk.
 
     `deadline` is a `clock()` value (time.perf_counter by default): once it passes, decoding stops and
-    the result is empty with stop == "deadline".
+    the result is empty with stop == "deadline". `answer_prefix` forces the answer's first tokens (they
+    are part of the returned tokens; `prompt_cache` then covers them too).
     """
     stops = set(stop_ids)
     stats = DecodeStats()
     if deadline is not None and clock() >= deadline:
         return DecodeResult([], "deadline", stats)
-    first, prompt_cache = prefill(runtime, prompt, reuse, stats=stats, clock=clock)
+    first, prompt_cache = prefill(runtime, [*prompt, *answer_prefix], reuse, stats=stats, clock=clock)
     t0 = clock()
 
     def pick(result: ForwardResult, position: int, state: int, length: int) -> int:
@@ -199,8 +201,11 @@ def greedy(
         return constraint.choose(result.logits[position], raw, state, length, stats)
 
     advance = constraint.grammar.advance if constraint is not None else (lambda state, token: state)
-    out = [pick(first, -1, START, 0)]
-    state = advance(START, out[0])
+    state = START
+    for token in answer_prefix:
+        state = advance(state, token)
+    out = [*answer_prefix, pick(first, -1, state, len(answer_prefix))]
+    state = advance(state, out[-1])
     cache = prompt_cache
     drafter = NgramDraft(draft_source if draft_source is not None else prompt) if speculate else None
     stop = "stop" if out[-1] in stops else ("cap" if len(out) >= max_new_tokens else "")

@@ -204,3 +204,20 @@ def test_min_noop_probability_turns_an_unsure_no_edit_into_an_edit(tiny, tiny_pa
         assert forced.tokens[0] == plain.tokens[0] and forced.tokens[1] != plain.tokens[0]
         assert forced.stats.constrained >= 1
     assert noops > 0
+
+
+def test_answer_prefix_continues_a_forced_answer_like_greedy_would(tiny, tiny_pack_builder):
+    """Forcing the first k tokens of greedy's own answer gives back the same answer."""
+    from zeta2_capture.grammar import AnswerGrammar
+    from zeta2_daemon.decoding import Constraint
+
+    runtime, renderer, stops = tiny
+    ex = tiny_pack_builder.canonical_examples()[0]
+    prompt = renderer.render_prompt(ex)
+    whole = greedy(runtime, prompt.token_ids, max_new_tokens=120, stop_ids=stops,
+                   constraint=Constraint(AnswerGrammar.for_prompt(renderer, prompt)))
+    assert len(whole.tokens) > 6
+    for k in (1, 3, len(whole.tokens) // 2):
+        again = greedy(runtime, prompt.token_ids, max_new_tokens=120, stop_ids=stops, answer_prefix=whole.tokens[:k],
+                       constraint=Constraint(AnswerGrammar.for_prompt(renderer, prompt)))
+        assert again.tokens == whole.tokens
