@@ -3,7 +3,12 @@
 With latency L and C requests in flight the ceiling is C / L examples/s (16 / 0.1 s = 160/s); the gap is
 prompt rendering, parsing and writing on this machine's CPUs.
 
-    .venv/bin/python bench/trainer/bench_distill.py [--examples 400] [--latency 0.1] [--concurrency 4 16 32]
+    .venv/bin/python bench/trainer/bench_distill.py [--examples 400] [--latency 0.1] [--concurrency 4 16 32] [--server-nagle]
+
+The loopback server answers with two writes (headers, then body); with Nagle's algorithm on its socket
+(http.server's default) the body waits for the client's delayed ACK, about 40 ms on Linux, which a real
+API does not add. This bench turns Nagle off on the server (TCP_NODELAY) so the simulated latency is
+the one asked for; --server-nagle keeps http.server's default, as the bench ran before 2026-11-26.
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO / "tests" / "trainer"))
 
+import loopback  # noqa: E402
 from loopback import API_KEY, LoopbackServer  # noqa: E402
 
 REGION = re.compile(r"<\|editable_region_start\|>(.*?)<\|editable_region_end\|>", re.S)
@@ -53,7 +59,9 @@ def main() -> None:
     parser.add_argument("--latency", type=float, default=0.1)
     parser.add_argument("--concurrency", type=int, nargs="+", default=[4, 16, 32])
     parser.add_argument("--tokenizer", default=str(REPO / ".cache" / "tests" / "smollm2-tokenizer" / "tokenizer.json"))
+    parser.add_argument("--server-nagle", action="store_true", help="leave Nagle's algorithm on in the loopback server (~40 ms more per answer)")
     args = parser.parse_args()
+    loopback.Handler.disable_nagle_algorithm = not args.server_nagle
     env = dict(os.environ, ANTHROPIC_API_KEY=API_KEY)
     with tempfile.TemporaryDirectory() as tmp, LoopbackServer(answer, latency=args.latency) as server:
         inp = Path(tmp) / "in.jsonl"
@@ -76,7 +84,7 @@ def main() -> None:
             stage_s = float(re.search(r"in ([0-9.]+)s$", summary).group(1))  # without interpreter start-up
             print(json.dumps({"concurrency": c, "latency_s": args.latency, "examples": n, "wall_s": round(wall, 2),
                               "examples_per_s": round(n / wall, 1), "stage_s": stage_s, "stage_examples_per_s": round(n / stage_s, 1), "ceiling_per_s": round(c / args.latency, 1),
-                              "distill_cpu_s": round(cpu, 2), "cpu_ms_per_example": round(1000 * cpu / max(n, 1), 1),
+                              "distill_cpu_s": round(cpu, 2), "cpu_ms_per_example": round(1000 * cpu / max(n, 1), 1), "server_nagle": args.server_nagle,
                               "load_avg_1m": os.getloadavg()[0]}))
 
 
