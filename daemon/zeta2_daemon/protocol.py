@@ -35,6 +35,7 @@ from .status import STATUS_METHOD
 from .transport import Malformed
 
 log = logging.getLogger("zeta2_daemon")
+pygls_log = logging.getLogger("pygls.protocol.json_rpc")
 
 NOT_A_REQUEST = "is a notification"
 
@@ -189,12 +190,14 @@ class Zeta2Protocol(LanguageServerProtocol):
             if handler is None:
                 return False  # pygls answers MethodNotFound
             msg_id = data["id"]
+            pygls_log.debug("Request %r received", method)  # as pygls logs it (-vv; the editor tests read it)
             self._execute_handler(msg_id, handler, partial(self._send_handler_result, msg_id=msg_id), args=(params,))
             return True
         fast = self.fast_notifications.get(method)
         if fast is None:
             if self.get_message_type(method) is not None or (fast := self.fm.features.get(method)) is None:
                 return False
+        pygls_log.debug("Notification %r received", method)
         try:
             handled = fast(params)
         except Exception:
