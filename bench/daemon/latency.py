@@ -306,6 +306,11 @@ def main(argv: list[str] | None = None) -> int:
         ("raw JSON-RPC client: round trip", raw["round_trips"]),
         ("  LSP overhead (round trip - model)", raw_overhead),
         ("    in the daemon (message in -> out - model)", raw_in_daemon),
+        # The runtime-alone path does the capture snapshot too (it is the prompt's input): what the LSP
+        # adds on top of that path is the round trip minus the model and the snapshot.
+        ("  beyond the runtime-alone path (- snapshot)",
+         [o - sn for o, sn in zip(raw_overhead, raw["steps"]["snapshot"], strict=True)]
+         if len(raw["steps"]["snapshot"]) == len(raw_overhead) else []),
         ("    raw client + pipes (rt - in daemon)",
          [rt - sv for rt, sv in zip(raw["round_trips"], raw["server_ms"], strict=True)] if raw["server_ms"] else []),
         *((f"      daemon step: {key}", values) for key, values in raw["steps"].items()),
