@@ -234,6 +234,7 @@ class Predictor:
                 max_new_tokens=max_output_tokens or self.max_output_tokens,
                 stop_ids=self.stop_ids,
                 deadline=deadline,
+                grammar=AnswerGrammar.for_prompt(self.renderer, prompt) if self.constrain else None,
             )
             results = []
             for s in samples:

@@ -26,6 +26,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from zeta2_capture.grammar import START, AnswerGrammar
+
 from .decoding import DecodeStats, NgramDraft, prefill
 from .runtime import KVState, Runtime
 
@@ -113,6 +115,21 @@ def draw(dist: Distribution, rng: np.random.Generator, exclude: int | None = Non
     while probs[i] <= 0:  # never land on a removed or zero-mass entry (floating-point edge)
         i -= 1
     return int(dist.ids[i]), float(np.log(dist.probs[i]))
+
+
+def allowed_logits(logits: np.ndarray, grammar: AnswerGrammar | None, state: int) -> np.ndarray:
+    """`logits` with every token the grammar forbids in `state` at -inf (unchanged without a grammar)."""
+    if grammar is None:
+        return logits
+    allowed = grammar.allowed(state)
+    if allowed.only is not None:
+        out = np.full_like(logits, -np.inf)
+        only = list(allowed.only)
+        out[only] = logits[only]
+        return out
+    out = logits.copy()
+    out[list(allowed.banned)] = -np.inf
+    return out
 
 
 def verify_draft(
@@ -218,13 +235,16 @@ def sample(
     max_draft: int = 8,
     draft_source: Sequence[int] | None = None,
     share: bool = True,
+    grammar: AnswerGrammar | None = None,
 ) -> tuple[list[Sample], SampleStats]:
     """`n` sampled continuations of `prompt`, each ending at a stop token, the cap or the deadline.
 
     With `speculate` (default) drafts from `draft_source` (default: the prompt) are verified several
     tokens per forward by speculative sampling, and a candidate that walks a prefix an earlier one
     already computed draws from the known distributions without a forward (`share`); the candidates'
-    distribution is unchanged either way. `stats` sums over all candidates.
+    distribution is unchanged either way. `stats` sums over all candidates. With `grammar`, every
+    position's distribution is the model's restricted to the tokens the answer grammar allows there
+    (then tempered and cut to top-p), so a finished candidate always parses.
     """
     if n < 1:
         raise ValueError(f"n must be at least 1, got {n}")
@@ -239,12 +259,12 @@ def sample(
     samples = []
     if not speculate:
         for _ in range(n):
-            samples.append(_plain(runtime, first.logits[-1], prompt_cache, temperature, top_p, rng, max_new_tokens, stops, deadline, stats))
+            samples.append(_plain(runtime, first.logits[-1], prompt_cache, temperature, top_p, rng, max_new_tokens, stops, deadline, stats, grammar))
     else:
         sampler = _SpeculativeSampler(
-            runtime, prompt, prompt_cache, target_distribution(first.logits[-1], temperature, top_p),
+            runtime, prompt, prompt_cache, target_distribution(allowed_logits(first.logits[-1], grammar, START), temperature, top_p),
             NgramDraft(draft_source if draft_source is not None else prompt), temperature, top_p, rng,
-            max_new_tokens, stops, deadline, stats, max_draft, share,
+            max_new_tokens, stops, deadline, stats, max_draft, share, grammar,
         )
         samples = [sampler.candidate(i) for i in range(n)]
     stats.tokens = sum(len(s.tokens) for s in samples)
@@ -263,9 +283,12 @@ def _plain(
     stops: set[int],
     deadline: float | None,
     stats: DecodeStats,
+    grammar: AnswerGrammar | None = None,
 ) -> Sample:
     """One candidate, one token per forward pass (the reference the speculative sampler must match)."""
-    token, lp = sample_token(first_logits, temperature, top_p, rng)
+    advance = grammar.advance if grammar is not None else (lambda state, token: state)
+    token, lp = sample_token(allowed_logits(first_logits, grammar, START), temperature, top_p, rng)
+    state = advance(START, token)
     tokens, logprob, cache, stop = [token], lp, prompt_cache, ""
     while not stop:
         if token in stops:
@@ -278,7 +301,8 @@ def _plain(
             result = runtime.forward([token], cache)
             stats.forwards += 1
             cache = result.cache
-            token, lp = sample_token(result.logits[-1], temperature, top_p, rng)
+            token, lp = sample_token(allowed_logits(result.logits[-1], grammar, state), temperature, top_p, rng)
+            state = advance(state, token)
             tokens.append(token)
             logprob += lp
     return Sample(tokens=tokens, stop=stop, logprob=logprob)
@@ -302,6 +326,7 @@ class _SpeculativeSampler:
     stats: SampleStats
     max_draft: int
     share: bool = True
+    grammar: AnswerGrammar | None = None
 
     def __post_init__(self) -> None:
         self.root = _Node(self.first_dist, -1)
@@ -319,6 +344,9 @@ class _SpeculativeSampler:
         cache: KVState | None = self.prompt_cache  # the prompt and tokens[:-1], once a forward gave it
         draft_len = self.max_draft
         stop = ""
+        grammar = self.grammar
+        advance = grammar.advance if grammar is not None else (lambda state, token: state)
+        state = START  # the grammar's state after `tokens`
         while True:
             if tokens and tokens[-1] in self.stops:
                 stop = "stop"
@@ -333,6 +361,7 @@ class _SpeculativeSampler:
                 token, lp = draw(node.dist, self.rng)
                 self.stats.reused += bool(tokens)  # the first token always comes from the prefill
                 tokens.append(token)
+                state = advance(state, token)
                 logprob += lp
                 node = node.children.get(token) if self.share else None
                 if node is not None:
@@ -351,9 +380,15 @@ class _SpeculativeSampler:
             logits = result.logits
             assert logits is not None
             computed: list[Distribution] = []  # computed[j]: the distribution after tokens + draft[:j]
+            # The grammar's state after tokens + draft[:j]; tokens[-1] is already in `state`.
+            states = [state]
 
-            def dist_at(j: int, logits: np.ndarray = logits, computed: list[Distribution] = computed) -> Distribution:
-                computed.append(target_distribution(logits[j], self.temperature, self.top_p))
+            def dist_at(j: int, logits: np.ndarray = logits, computed: list[Distribution] = computed,
+                        states: list[int] = states, draft: list[int] = draft) -> Distribution:
+                while len(states) <= j:
+                    states.append(advance(states[-1], draft[len(states) - 1]))
+                row = allowed_logits(logits[j], grammar, states[j])
+                computed.append(target_distribution(row, self.temperature, self.top_p))
                 return computed[-1]
 
             new, lps, accepted = verify_draft(draft, dist_at, self.rng)
@@ -374,6 +409,7 @@ class _SpeculativeSampler:
             path.append(parent)
             for i, (t, tlp) in enumerate(zip(new, lps, strict=True)):
                 tokens.append(t)
+                state = advance(state, t)
                 logprob += tlp
                 if i < accepted:
                     parent = parent.children[t] = _Node(computed[i + 1], index)

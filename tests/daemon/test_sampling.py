@@ -277,3 +277,65 @@ def test_copy_heavy_answers_sample_several_tokens_per_forward(tiny, tiny_pack_bu
         tokens += stats.accepted + stats.forwards
         forwards += stats.forwards
     assert forwards and tokens / forwards > 2, (tokens, forwards)
+
+
+# --- sampling inside the answer grammar --------------------------------------------------------------
+
+
+def test_constrained_sampler_draws_the_exact_masked_distribution_on_a_toy_model():
+    """Toy answer grammar: markers 1 and 2, text 3..5, end 0. Every mode draws exactly the masked model."""
+    from zeta2_capture.grammar import START, AnswerGrammar
+
+    grammar = AnswerGrammar([1, 2], STOP, {0, 1, 2}, n_blocks=1)
+    runtime = ToyRuntime(seed=4)
+    # Answers long enough for drafts to cross a closing marker (the state changes inside one verify pass).
+    temperature, top_p, cap = 1.0, 0.95, 8
+    exact: dict[tuple[int, ...], float] = {}
+
+    def walk(answer: tuple[int, ...], state: int, p: float) -> None:
+        if answer and (answer[-1] == STOP or len(answer) == cap):
+            exact[answer] = p
+            return
+        allowed = grammar.allowed(state)
+        logits = runtime.logits_after([*PROMPT, *answer]).astype(np.float64)
+        masked = np.array([x if t in allowed else -np.inf for t, x in enumerate(logits)])
+        for t, q in nucleus(masked, temperature, top_p).items():
+            walk((*answer, t), grammar.advance(state, t), p * q)
+
+    walk((), START, 1.0)
+    assert sum(exact.values()) == pytest.approx(1.0)
+    n = 6000
+    for speculate, share in [(True, True), (True, False), (False, False)]:
+        samples, _ = sample(runtime, PROMPT, n=n, temperature=temperature, top_p=top_p, seed=11, max_new_tokens=cap,
+                            stop_ids={STOP}, speculate=speculate, share=share, max_draft=4, grammar=grammar)
+        counts = Counter(tuple(s.tokens) for s in samples)
+        assert not within(counts, exact, n), (speculate, share)
+        for s in samples:
+            assert s.tokens[0] in (1, 2)  # an answer starts with a marker
+            if s.stop == "stop":
+                closing = [t for t in s.tokens[1:-1] if t in (1, 2)]
+                assert len(closing) == 1 and closing[0] >= s.tokens[0] and s.tokens[-2] == closing[0]
+
+
+def test_constrained_samples_of_the_tiny_pack_always_parse(tiny, dev_jsonl):
+    """On dev prompts the tiny model's free samples leave the format; inside the grammar every finished one parses."""
+    from zeta2_capture.grammar import AnswerGrammar
+    from zeta2_capture.prompt import FormatError
+
+    runtime, renderer, stops = tiny
+    free_errors = finished = 0
+    for example in itertools.islice(read_examples(dev_jsonl), 5, 400, 40):
+        prompt = renderer.render_prompt(example)
+        for grammar in (None, AnswerGrammar.for_prompt(renderer, prompt)):
+            samples, _ = sample(runtime, prompt.token_ids, n=4, temperature=1.0, top_p=0.95, seed=2, max_new_tokens=40,
+                                stop_ids=stops, grammar=grammar)
+            for s in samples:
+                if s.stop != "stop":
+                    continue
+                parsed = renderer.parse_output(prompt, renderer.decode(s.tokens))
+                if grammar is None:
+                    free_errors += isinstance(parsed, FormatError)
+                else:
+                    finished += 1
+                    assert not isinstance(parsed, FormatError), (example.id, parsed)
+    assert free_errors > 0 and finished > 0
