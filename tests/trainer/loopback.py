@@ -61,6 +61,9 @@ def _openai_error(kind: str, message: str, code: str | None = None) -> dict[str,
 
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    # Headers and body are written separately: with Nagle on, the body waits for the client's delayed ACK
+    # (~40 ms per answer). Real API servers do not stall like that.
+    disable_nagle_algorithm = True
     server: _Server
 
     def log_message(self, *args: Any) -> None:  # quiet
