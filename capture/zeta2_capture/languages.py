@@ -122,8 +122,11 @@ def parse(language: str | None, text: str) -> tree_sitter.Tree | None:
 def count_syntax_errors(language: str | None, text: str) -> int | None:
     """Number of ERROR and MISSING nodes in the parse of `text`, or None for an unsupported language."""
     tree = parse(language, text)
-    if tree is None:
-        return None
+    return None if tree is None else count_tree_errors(tree)
+
+
+def count_tree_errors(tree: tree_sitter.Tree) -> int:
+    """Number of ERROR and MISSING nodes of a parsed tree."""
     if not tree.root_node.has_error:
         return 0
     count = 0

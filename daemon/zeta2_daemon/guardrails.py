@@ -117,22 +117,22 @@ class SyntaxTrees:
     def delta(self, document: str, language: str, before: str, edit: Edit) -> int | None:
         """Syntax errors after `edit` minus before; None when the language has no grammar or `before`
         already has errors (only a file that parsed cleanly can be broken)."""
-        from zeta2_capture.languages import parser_for
+        from zeta2_capture.languages import count_tree_errors, parser_for
 
         parser = parser_for(language)
         if parser is None:
             return None
         tree, reparsed = self._tree(document, language, before, parser)
-        if _count_errors(tree) and reparsed:
+        if count_tree_errors(tree) and reparsed:
             # Confirmed by a fresh parse: error recovery in a re-parsed tree can differ from a fresh
             # parse's, and a file with errors is exactly where that happens.
             tree = parser.parse(before.encode("utf-8"))
             self._trees[document] = (language, before, tree)
-        if _count_errors(tree):
+        if count_tree_errors(tree):
             return None
         suggested = tree.copy()
         _edit_tree(suggested, before, edit.start, edit.end, edit.new_text)
-        return _count_errors(parser.parse(edit.apply(before).encode("utf-8"), suggested))
+        return count_tree_errors(parser.parse(edit.apply(before).encode("utf-8"), suggested))
 
     def _tree(self, document: str, language: str, text: str, parser: Any) -> tuple[Any, bool]:
         """The tree of `text`, and whether it was re-parsed incrementally from an older tree."""
@@ -183,17 +183,3 @@ def _edit_tree(tree: Any, text: str, start: int, end: int, new_text: str) -> Non
         new_end_point=new_end_point,
     )
 
-
-def _count_errors(tree: Any) -> int:
-    """ERROR and MISSING nodes of a tree (as `zeta2_capture.languages.count_syntax_errors` counts them)."""
-    if not tree.root_node.has_error:
-        return 0
-    count = 0
-    stack = [tree.root_node]
-    while stack:
-        node = stack.pop()
-        if node.is_error or node.is_missing:
-            count += 1
-        if node.has_error:
-            stack.extend(node.children)
-    return count
