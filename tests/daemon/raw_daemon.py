@@ -20,7 +20,7 @@ TIMEOUT = 30.0
 
 
 class RawDaemon:
-    def __init__(self, tmp_path: Path, *args: str, env: dict[str, str] | None = None):
+    def __init__(self, tmp_path: Path, *args: str, env: dict[str, str] | None = None, id_prefix: str = ""):
         environment = dict(os.environ, ZETA2_DATA_DIR=str(tmp_path / "data"), ZETA2_PACK_DIR=str(tmp_path / "no-pack"))
         environment.update(env or {})
         self.stderr_path = tmp_path / "daemon-stderr.log"
@@ -33,6 +33,10 @@ class RawDaemon:
             env=environment,
         )
         self.messages: list[dict[str, Any]] = []  # everything the daemon wrote, in order
+        self._responses: dict[Any, dict[str, Any]] = {}  # the first response to each id (null included)
+        # Ids of our requests are `id_prefix` + a counter when a prefix is given (so raw bodies a test
+        # sends with integer ids of their own cannot answer for ours), plain integers otherwise.
+        self._id_prefix = id_prefix
         self._arrived = threading.Condition()
         self.undecodable: list[bytes] = []  # stdout bytes that were not a framed JSON message
         self._next_id = 0
@@ -63,6 +67,11 @@ class RawDaemon:
                 continue
             with self._arrived:
                 self.messages.append(message)
+                if isinstance(message, dict) and "method" not in message and "id" in message:
+                    try:
+                        self._responses.setdefault(message["id"], message)
+                    except TypeError:  # an unhashable id (the daemon answers with the one it read)
+                        pass
                 self._arrived.notify_all()
 
     def wait(self, predicate, timeout: float = TIMEOUT, what: str = "a message") -> dict[str, Any]:
@@ -79,7 +88,15 @@ class RawDaemon:
                 self._arrived.wait(left)
 
     def response(self, msg_id: Any, timeout: float = TIMEOUT) -> dict[str, Any]:
-        return self.wait(lambda m: "method" not in m and m.get("id", object()) == msg_id, timeout, f"response to {msg_id!r}")
+        """The first response to `msg_id` (an index lookup: fuzz runs send thousands of requests)."""
+        deadline = time.monotonic() + timeout
+        with self._arrived:
+            while msg_id not in self._responses:
+                left = deadline - time.monotonic()
+                if left <= 0 or self.proc.poll() is not None:
+                    raise AssertionError(f"no response to {msg_id!r} within {timeout}s (daemon exit code {self.proc.poll()}); got {self.messages[-5:]}")
+                self._arrived.wait(left)
+            return self._responses[msg_id]
 
     def error_responses(self) -> list[dict[str, Any]]:
         with self._arrived:
@@ -106,7 +123,7 @@ class RawDaemon:
         msg_id = None
         if request:
             self._next_id += 1
-            msg_id = msg["id"] = self._next_id
+            msg_id = msg["id"] = f"{self._id_prefix}{self._next_id}" if self._id_prefix else self._next_id
         self.write(self.frame(json.dumps(msg).encode()))
         return msg_id
 
