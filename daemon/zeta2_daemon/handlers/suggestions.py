@@ -18,6 +18,14 @@ if TYPE_CHECKING:
 log = logging.getLogger("zeta2_daemon")
 
 
+def known_suggestion(ls: Zeta2Server, method: str, sid: str):
+    """The cached suggestion `sid`, or None, logged: a client may name one the daemon has already dropped."""
+    s = ls.cache.get(sid)
+    if s is None:
+        log.warning("%s for unknown suggestion %r", method, sid)
+    return s
+
+
 def register(ls: Zeta2Server) -> None:
     @ls.feature(COPILOT_INLINE_EDIT)
     async def copilot_inline_edit(ls: Zeta2Server, params: Any) -> dict[str, Any]:
@@ -34,9 +42,8 @@ def register(ls: Zeta2Server) -> None:
         if not isinstance(sid, str):
             ls.protocol.note_bad_message(f"{DID_SHOW_INLINE_EDIT} ignored: needs id or item.command.arguments[0] (a string), got {sid!r:.60}")
             return
-        s = ls.cache.get(sid)
+        s = known_suggestion(ls, DID_SHOW_INLINE_EDIT, sid)
         if s is None:
-            log.warning("didShowInlineEdit for unknown suggestion %r", sid)
             return
         if not s.shown:
             s.shown = True
@@ -56,9 +63,8 @@ def register(ls: Zeta2Server) -> None:
                 f"{PARTIAL_ACCEPT} ignored: needs id (a string) and acceptedLength (an integer >= 0), got {sid!r:.60}, {length!r:.20}"
             )
             return
-        s = ls.cache.get(sid)
+        s = known_suggestion(ls, PARTIAL_ACCEPT, sid)
         if s is None:
-            log.warning("zeta2/didPartiallyAccept for unknown suggestion %r", sid)
             return
         ls.capture.on_partial(s, min(length, len(s.edit.new_text)))
 
@@ -68,9 +74,8 @@ def register(ls: Zeta2Server) -> None:
         if not isinstance(sid, str):
             ls.protocol.note_bad_message(f"{REJECT} ignored: needs id (a string), got {sid!r:.60}")
             return
-        s = ls.cache.get(sid)
+        s = known_suggestion(ls, REJECT, sid)
         if s is None:
-            log.warning("zeta2/didReject for unknown suggestion %r", sid)
             return
         reason = reason if isinstance(reason, str) and reason else "rejected"
         ls.rejected.add((s.uri, s.predicted))
