@@ -15,9 +15,9 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from pathlib import Path
 
 import numpy as np
+from noop_threshold import add_tuning_arguments, tuning_examples  # a script's own folder is on sys.path
 
 
 def best_deviation(predictor, prompt, tokens: list[int]) -> tuple[int, int, float] | None:
@@ -53,23 +53,14 @@ def best_deviation(predictor, prompt, tokens: list[int]) -> tuple[int, int, floa
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("pack")
-    parser.add_argument("dev")
-    parser.add_argument("eval_sample")
-    parser.add_argument("output")
-    parser.add_argument("--every", type=int, default=5)
-    parser.add_argument("--threads", type=int, default=2)
+    add_tuning_arguments(parser)
     args = parser.parse_args()
 
     from zeta2_capture.metrics import delta_chrf
-    from zeta2_capture.schema import read_examples
     from zeta2_daemon.decoding import greedy
     from zeta2_daemon.predictor import Predictor
 
-    excluded = {json.loads(line)["id"] for line in open(args.eval_sample, encoding="utf-8")}
-    examples = [ex for ex in read_examples(args.dev) if ex.id not in excluded][:: args.every]
-    out = Path(args.output)
-    done = {json.loads(line)["id"] for line in out.open(encoding="utf-8")} if out.exists() else set()
+    examples, out, done = tuning_examples(args)
     predictor = Predictor(args.pack, threads=args.threads)
     with out.open("a", encoding="utf-8") as f:
         for n, ex in enumerate(examples):

@@ -32,27 +32,38 @@ def sweep(rows: list[dict], thresholds: list[float]) -> list[dict]:
     return out
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def add_tuning_arguments(parser: argparse.ArgumentParser) -> None:
+    """The tuning set's arguments, shared with deviation_probe.py."""
     parser.add_argument("pack")
     parser.add_argument("dev")
     parser.add_argument("eval_sample", help="the eval sample to exclude (runs/dev100.jsonl)")
     parser.add_argument("output", help="per-example JSONL (resumable: ids already there are skipped)")
     parser.add_argument("--every", type=int, default=5, help="take every N-th remaining dev example")
-    parser.add_argument("--max-output-tokens", type=int, default=None)
     parser.add_argument("--threads", type=int, default=2)
-    args = parser.parse_args()
 
-    from zeta2_capture.metrics import delta_chrf
+
+def tuning_examples(args: argparse.Namespace) -> tuple[list, Path, set[str]]:
+    """Every `--every`-th dev example outside the eval sample, the output file, and the ids already in it."""
     from zeta2_capture.schema import read_examples
-    from zeta2_daemon.predictor import Predictor
 
     excluded = {json.loads(line)["id"] for line in open(args.eval_sample, encoding="utf-8")}
     examples = [ex for ex in read_examples(args.dev) if ex.id not in excluded][:: args.every]
     out = Path(args.output)
     done = {json.loads(line)["id"] for line in out.open(encoding="utf-8")} if out.exists() else set()
-    greedy_p = Predictor(args.pack, threads=args.threads, max_output_tokens=args.max_output_tokens)
-    forced_p = Predictor(args.pack, threads=args.threads, max_output_tokens=args.max_output_tokens, min_noop_probability=1.0)
+    return examples, out, done
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    add_tuning_arguments(parser)
+    parser.add_argument("--max-output-tokens", type=int, default=None)
+    args = parser.parse_args()
+
+    from zeta2_capture.metrics import delta_chrf
+    from zeta2_daemon.predictor import Predictor
+
+    examples, out, done = tuning_examples(args)
+    predictor = Predictor(args.pack, threads=args.threads, max_output_tokens=args.max_output_tokens)
 
     def scored(result, ex) -> dict:
         predicted = result.predicted if result.predicted is not None else ex.before
@@ -63,11 +74,13 @@ def main() -> int:
         for k, ex in enumerate(examples):
             if ex.id in done:
                 continue
-            first = greedy_p.predict(ex, reuse_prefix=False)
+            predictor.min_noop_probability = 0.0  # plain greedy's choice
+            first = predictor.predict(ex, reuse_prefix=False)
             row = {"id": ex.id, "kind": ex.meta.get("kind"), "expected_noop": ex.expected == ex.before,
                    "greedy": scored(first, ex), "p_noop": first.noop_probability if first.is_noop else None, "edit": None}
             if first.is_noop:
-                row["edit"] = scored(forced_p.predict(ex, reuse_prefix=False), ex)
+                predictor.min_noop_probability = 1.0  # no "no edit" survives: the best edit instead
+                row["edit"] = scored(predictor.predict(ex, reuse_prefix=False), ex)
             f.write(json.dumps(row) + "\n")
             f.flush()
             print(f"{k + 1}/{len(examples)} {ex.id}: p_noop={row['p_noop']}", file=sys.stderr, flush=True)
