@@ -13,15 +13,6 @@ from zeta2_daemon.pack import load_pack
 from zeta2_daemon.runtime import Runtime
 
 
-@pytest.fixture(scope="module")
-def tiny(tiny_pack):
-    pack = load_pack(tiny_pack)
-    runtime = Runtime(pack.model_path, threads=1)
-    renderer = Renderer(pack.load_tokenizer(), pack.family, PromptConfig(max_prompt_tokens=512))
-    stops = {renderer.end_token_id, renderer.eos_token_id}
-    return runtime, renderer, stops
-
-
 def test_ngram_draft_continues_the_copy():
     source = [1, 2, 3, 4, 5, 6, 7, 8, 2, 3, 9]
     draft = NgramDraft(source)

@@ -16,10 +16,8 @@ from collections import Counter
 import numpy as np
 import pytest
 
-from zeta2_capture.prompt import PromptConfig, Renderer
 from zeta2_capture.schema import read_examples
-from zeta2_daemon.pack import load_pack
-from zeta2_daemon.runtime import ForwardResult, KVState, Runtime
+from zeta2_daemon.runtime import ForwardResult, KVState
 from zeta2_daemon.sampling import Distribution, draw, sample, target_distribution, verify_draft
 
 
@@ -231,15 +229,6 @@ def test_sampler_is_seeded_and_stops_at_the_deadline():
 
 
 # --- the tiny test pack ---------------------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def tiny(tiny_pack):
-    pack = load_pack(tiny_pack)
-    runtime = Runtime(pack.model_path, threads=1)
-    renderer = Renderer(pack.load_tokenizer(), pack.family, PromptConfig(max_prompt_tokens=512))
-    stops = {renderer.end_token_id, renderer.eos_token_id}
-    return runtime, renderer, stops
 
 
 def test_tiny_pack_speculative_and_plain_sampling_match_the_model(tiny, dev_jsonl):
