@@ -25,6 +25,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from .params import plain_json
+
 RED, GREEN, CYAN, DIM, BOLD, RESET = "\033[31m", "\033[32m", "\033[36m", "\033[2m", "\033[1m", "\033[0m"
 
 
@@ -93,16 +95,6 @@ def _position(text: str, offset: int) -> tuple[int, int]:
     return line, offset - (text.rfind("\n", 0, offset) + 1)
 
 
-def _plain(obj: Any) -> Any:
-    if hasattr(obj, "_asdict"):
-        return {k: _plain(v) for k, v in obj._asdict().items()}
-    if isinstance(obj, (list, tuple)):
-        return [_plain(v) for v in obj]
-    if isinstance(obj, dict):
-        return {k: _plain(v) for k, v in obj.items()}
-    return obj
-
-
 async def replay(args: argparse.Namespace, out=sys.stdout) -> int:
     from lsprotocol import types
     from pygls.lsp.client import LanguageClient
@@ -118,7 +110,7 @@ async def replay(args: argparse.Namespace, out=sys.stdout) -> int:
 
     @client.feature("zeta2/status")
     def on_status(params: Any) -> None:
-        statuses.append(_plain(params))
+        statuses.append(plain_json(params))
 
     await client.start_io(*command)
     try:
@@ -160,7 +152,7 @@ async def replay(args: argparse.Namespace, out=sys.stdout) -> int:
                 )
             print(f"\n{paint(BOLD, f'step {number}:')} {step.get('say', '')} ({len(edits)} keystrokes)", file=out)
             sent = time.perf_counter()
-            result = _plain(
+            result = plain_json(
                 await client.protocol.send_request_async(
                     "textDocument/copilotInlineEdit",
                     {"textDocument": {"uri": uri, "version": version}, "position": {"line": line, "character": character}},
