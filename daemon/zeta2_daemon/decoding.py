@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from zeta2_capture.grammar import START, AnswerGrammar
+from zeta2_capture.grammar import START, Allowed, AnswerGrammar
 
 from .runtime import ForwardResult, KVState, Runtime
 
@@ -86,14 +86,22 @@ class Constraint:
         if raw in allowed and banned_noop is None:
             return raw
         stats.constrained += 1
-        if allowed.only is not None:
-            candidates = [t for t in allowed.only if t != banned_noop]
-            return max(candidates, key=lambda t: logits[t]) if candidates else raw
-        row = logits.copy()
-        row[list(allowed.banned)] = -np.inf
+        row = mask_logits(logits, allowed)
         if banned_noop is not None:
             row[banned_noop] = -np.inf
-        return int(row.argmax())
+        return int(row.argmax()) if np.isfinite(row).any() else raw  # nothing allowed: only after the end token
+
+
+def mask_logits(logits: np.ndarray, allowed: Allowed) -> np.ndarray:
+    """A copy of `logits` with every token `allowed` excludes at -inf (for greedy choice and for sampling)."""
+    if allowed.only is not None:
+        out = np.full_like(logits, -np.inf)
+        only = list(allowed.only)
+        out[only] = logits[only]
+        return out
+    out = logits.copy()
+    out[list(allowed.banned)] = -np.inf
+    return out
 
 
 class NgramDraft:

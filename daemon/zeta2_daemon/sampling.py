@@ -28,7 +28,7 @@ import numpy as np
 
 from zeta2_capture.grammar import START, AnswerGrammar
 
-from .decoding import DecodeStats, NgramDraft, prefill
+from .decoding import DecodeStats, NgramDraft, mask_logits, prefill
 from .runtime import KVState, Runtime
 
 
@@ -119,17 +119,7 @@ def draw(dist: Distribution, rng: np.random.Generator, exclude: int | None = Non
 
 def allowed_logits(logits: np.ndarray, grammar: AnswerGrammar | None, state: int) -> np.ndarray:
     """`logits` with every token the grammar forbids in `state` at -inf (unchanged without a grammar)."""
-    if grammar is None:
-        return logits
-    allowed = grammar.allowed(state)
-    if allowed.only is not None:
-        out = np.full_like(logits, -np.inf)
-        only = list(allowed.only)
-        out[only] = logits[only]
-        return out
-    out = logits.copy()
-    out[list(allowed.banned)] = -np.inf
-    return out
+    return logits if grammar is None else mask_logits(logits, grammar.allowed(state))
 
 
 def verify_draft(
