@@ -33,18 +33,14 @@ def make_parser(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--max-prompt-tokens", type=int, default=None, help="prompt budget (default: the format's 2048)")
     parser.add_argument("--max-output-tokens", type=int, default=None, help="answer cap (default: the format's)")
     parser.add_argument("--no-speculate", action="store_true", help="plain greedy decoding (same answers, slower)")
-    add_decoding_arguments(parser)
-    parser.add_argument("--baseline", choices=BASELINES, default=None, help="run a reference baseline with the pack's model instead of next-edit prediction")
-    parser.add_argument("--name", default=None, help="model name written into each prediction (default: the pack's label)")
-    parser.add_argument("--quiet", action="store_true", help="no progress line on stderr")
-
-
-def add_decoding_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--min-noop-probability", type=float, default=None, metavar="P",
                         help="'no edit' needs at least this probability, else the best edit is answered "
                              "(default: the pack's manifest `decoding`, else 0 = plain greedy)")
     parser.add_argument("--unconstrained", action="store_true",
                         help="decode without the answer grammar (the model may leave the format)")
+    parser.add_argument("--baseline", choices=BASELINES, default=None, help="run a reference baseline with the pack's model instead of next-edit prediction")
+    parser.add_argument("--name", default=None, help="model name written into each prediction (default: the pack's label)")
+    parser.add_argument("--quiet", action="store_true", help="no progress line on stderr")
 
 
 def load_predictor(pack_dir: str | Path, *, device: str = "auto", threads: int | None = None, max_prompt_tokens: int | None = None,
