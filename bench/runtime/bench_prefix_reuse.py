@@ -135,13 +135,11 @@ def main() -> int:
         predictor.cache.clear()
         first = predictor.predict(typed_before, document=ex.id, max_output_tokens=1)
         second = predictor.predict(full, document=ex.id, max_output_tokens=1)
-        if second.prompt_tokens == 0:
+        if first.prompt is None or second.prompt is None:  # a prompt error: nothing was rendered
             print(f"{ex.id}: skipped ({first.error or second.error})", file=sys.stderr)
             continue
         share = second.prefix_tokens_reused / second.prompt_tokens
-        a = renderer.render_prompt(typed_before)
-        b = renderer.render_prompt(full)
-        section = first_diff_section(a.token_ids, b.token_ids, b.sections)
+        section = first_diff_section(first.prompt.token_ids, second.prompt.token_ids, second.prompt.sections)
         shares.append(share)
         lengths.append(second.prompt_tokens)
         where[section] += 1
