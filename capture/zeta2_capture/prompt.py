@@ -129,6 +129,15 @@ class RenderedPrompt:
     def n_tokens(self) -> int:
         return len(self.token_ids)
 
+    @property
+    def answer_budget(self) -> int:
+        """Most tokens an answer to this prompt may take: its whole region rewritten and half as much
+        again, plus the markers. An answer still open past it is almost always a loop, so decoding stops
+        there and training drops longer targets (in the shared data: no dev target and 0.3% of train
+        targets, big insertions into small regions, need more). `PromptConfig.max_output_tokens()` caps
+        every prompt alike, for the largest region."""
+        return int(self.sections["region"] * 1.5) + 16
+
 
 @dataclass(frozen=True)
 class Target:

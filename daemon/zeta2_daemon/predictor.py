@@ -191,7 +191,7 @@ class Predictor:
             result = greedy(
                 self.runtime,
                 prompt.token_ids,
-                max_new_tokens=max_output_tokens or self.max_output_tokens,
+                max_new_tokens=self._answer_cap(prompt, max_output_tokens),
                 stop_ids=self.stop_ids,
                 deadline=deadline,
                 reuse=reuse,
@@ -231,7 +231,7 @@ class Predictor:
                 temperature=temperature,
                 top_p=top_p,
                 seed=seed,
-                max_new_tokens=max_output_tokens or self.max_output_tokens,
+                max_new_tokens=self._answer_cap(prompt, max_output_tokens),
                 stop_ids=self.stop_ids,
                 deadline=deadline,
                 grammar=AnswerGrammar.for_prompt(self.renderer, prompt) if self.constrain else None,
@@ -244,6 +244,11 @@ class Predictor:
             return results
 
     # ------------------------------------------------------------------------------------------
+
+    def _answer_cap(self, prompt: RenderedPrompt, requested: int | None) -> int:
+        """The token cap for one answer: the caller's (or the pack's) cap, never past the prompt's own
+        answer budget (an answer still open there is looping and would only burn time)."""
+        return min(requested or self.max_output_tokens, prompt.answer_budget)
 
     def _failed(self, example: Example, error: str, timings: Timings) -> PredictionResult:
         return PredictionResult(

@@ -97,6 +97,23 @@ def test_dev_prompts_stay_within_budget_and_keep_cursor_region_and_last_event(re
             assert last in prompt.text, example.id
 
 
+def test_every_dev_target_fits_its_prompts_answer_budget(renderer, dev_jsonl):
+    """Decoding stops at `answer_budget` and training drops longer targets: no real target may need more."""
+    tm = renderer.token_map
+    checked = 0
+    for example in read_examples(dev_jsonl):
+        for budget in (1024, 2048):
+            r = Renderer(renderer.tokenizer, tm, PromptConfig(max_prompt_tokens=budget))
+            prompt = r.render_prompt(example)
+            target = r.render_target(prompt, example.expected)
+            if isinstance(target, OutOfRegion):
+                continue
+            assert len(target.token_ids) <= prompt.answer_budget, (example.id, budget)
+            assert prompt.answer_budget < 2 * prompt.sections["region"] + 16
+            checked += 1
+    assert checked > 600
+
+
 def test_noop_is_the_same_marker_twice(renderer):
     before = "x = 1\ny = 2\n"
     prompt = renderer.render_prompt(make_example(before, 5))

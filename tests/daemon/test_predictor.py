@@ -80,3 +80,17 @@ def test_sampling_rejects_bad_arguments(predictor, tp):
         predictor.sample(ex, n=0)
     with pytest.raises(ValueError, match=r"top_p must be in \(0, 1\]"):
         predictor.sample(ex, n=1, top_p=0)
+
+
+def test_answers_stop_at_the_prompts_answer_budget(predictor, tp):
+    """Without a cap from the caller, an answer that never closes ends at the prompt's answer budget."""
+    ex = tp.canonical_examples()[0]
+    budget = predictor.render(ex).answer_budget
+    assert budget < predictor.max_output_tokens
+    samples = predictor.sample(ex, n=8, temperature=4.0, top_p=1.0, seed=3)
+    capped = [s for s in samples if s.stop == "cap"]
+    assert capped, [s.stop for s in samples]  # at this temperature some answers wander off
+    assert all(len(s.output_tokens) == budget for s in capped)
+    assert all(len(s.output_tokens) <= budget for s in samples)
+    # A smaller cap from the caller still wins.
+    assert all(len(s.output_tokens) <= 5 for s in predictor.sample(ex, n=2, temperature=4.0, seed=3, max_output_tokens=5))

@@ -2,7 +2,8 @@
 
 Prompts and targets come from the shared format module (`zeta2_capture.prompt`), the same code that renders
 prompts for serving, so training and serving cannot drift apart. Examples whose expected edit falls outside
-the editable region (`OutOfRegion`) or whose target is longer than the output budget are dropped and counted.
+the editable region (`OutOfRegion`) or whose target is longer than the output budget (the smaller of the
+configured cap and the prompt's `answer_budget`, the cap serving decodes under) are dropped and counted.
 
 A rendered dataset is a folder that training reads without the format module or tree-sitter (so it can be
 carried to a GPU machine as is):
@@ -94,7 +95,8 @@ def render_samples(examples: Iterable, renderer, counts: RenderCounts, max_targe
             counts.dropped["edit outside the editable region"] += 1
             continue
         target_ids = list(target.token_ids)
-        if max_target_tokens is not None and len(target_ids) > max_target_tokens:
+        budget = rendered.answer_budget if max_target_tokens is None else min(max_target_tokens, rendered.answer_budget)
+        if len(target_ids) > budget:
             counts.dropped["target over the output budget"] += 1
             continue
         counts.kept += 1

@@ -287,7 +287,7 @@ def dev_delta_chrf(model, renderer, examples, device, max_new_tokens: int) -> di
             out = model.generate(
                 input_ids=ids,
                 attention_mask=torch.ones_like(ids),
-                max_new_tokens=max_new_tokens,
+                max_new_tokens=min(max_new_tokens, prompt.answer_budget),
                 do_sample=False,
                 eos_token_id=[renderer.end_token_id] + ([renderer.eos_token_id] if renderer.eos_token_id is not None else []),
                 pad_token_id=renderer.end_token_id,
