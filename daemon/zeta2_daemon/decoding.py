@@ -7,7 +7,8 @@ model's own greedy choice at every draft position; the longest agreeing prefix i
 token after it, and the cache is rolled back past the first mismatch. The output is therefore the
 plain greedy output, token for token; only the number of forward passes changes.
 
-Decoding stops on a stop token (the format's end token, the model's end of text), a token cap, or the
+Decoding stops on a stop token (the format's end token, the model's end of text), a token cap, a loop
+(`LoopGuard`: the answer repeating one stretch of tokens that the prompt never repeats so), or the
 deadline: a request past its deadline returns nothing rather than a late answer.
 
 With a `Constraint` the greedy choice at every position is the best token the answer grammar allows
@@ -52,7 +53,7 @@ class DecodeStats:
 @dataclass
 class DecodeResult:
     tokens: list[int]  # output tokens, the stop token included when one ended it
-    stop: str  # "stop" | "cap" | "deadline"
+    stop: str  # "stop" | "cap" | "loop" | "deadline"
     stats: DecodeStats
     prompt_cache: KVState | None = field(default=None, repr=False)  # KV of the prompt, for prefix reuse
 
@@ -102,6 +103,39 @@ def mask_logits(logits: np.ndarray, allowed: Allowed) -> np.ndarray:
     out = logits.copy()
     out[list(allowed.banned)] = -np.inf
     return out
+
+
+class LoopGuard:
+    """Spots an answer stuck in a loop: its last `period` tokens said `repeats` times in a row, a run the
+    prompt does not hold (a model copying a repeated block of the file is not looping).
+
+    Small models fall into such loops (one comment line again and again until the cap). The run must
+    cover at least `min_run` tokens, so short periods need more repeats: eight blank-ish lines of four
+    tokens, four of a ten-token line.
+    """
+
+    def __init__(self, prompt: Sequence[int], *, min_period: int = 4, max_period: int = 64, min_repeats: int = 4, min_run: int = 32):
+        self.min_period, self.max_period = min_period, max_period
+        self.min_repeats, self.min_run = min_repeats, min_run
+        self._prompt = np.asarray(prompt, dtype=np.uint32).tobytes()
+
+    def _repeats(self, period: int) -> int:
+        return max(self.min_repeats, -(-self.min_run // period))
+
+    def looping(self, out: Sequence[int]) -> bool:
+        """Whether `out` (the answer so far) now ends in a loop."""
+        last = out[-1] if out else None
+        for period in range(self.min_period, min(self.max_period, len(out) // self.min_repeats) + 1):
+            if out[-1 - period] != last:
+                continue
+            run = period * self._repeats(period)
+            if run > len(out):
+                continue
+            tail = out[-run:]
+            if all(tail[k] == tail[k - period] for k in range(period, run)):
+                # A byte search may also match across token boundaries; that only errs toward "not a loop".
+                return np.asarray(tail, dtype=np.uint32).tobytes() not in self._prompt
+        return False
 
 
 class NgramDraft:
@@ -186,6 +220,7 @@ def greedy(
     draft_source: Sequence[int] | None = None,
     constraint: Constraint | None = None,
     answer_prefix: Sequence[int] = (),
+    loop_guard: LoopGuard | None = None,
     clock: Clock = time.perf_counter,
 ) -> DecodeResult:
     """Greedy decoding; with `speculate`, drafts from `draft_source` (default: the prompt) are verified in bulk.
@@ -261,6 +296,9 @@ def greedy(
                 break
             if len(out) >= max_new_tokens:
                 stop = "cap"
+                break
+            if loop_guard is not None and loop_guard.looping(out):
+                stop = "loop"
                 break
     stats.decode_ms = (clock() - t0) * 1000
     if deadline is not None and clock() >= deadline:  # finished, but too late to be of use

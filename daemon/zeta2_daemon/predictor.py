@@ -17,7 +17,7 @@ from zeta2_capture.grammar import AnswerGrammar
 from zeta2_capture.prompt import FormatError, ParsedEdit, PromptConfig, PromptError, RenderedPrompt, Renderer
 from zeta2_capture.schema import Example, Prediction
 
-from .decoding import Constraint, DecodeStats, greedy
+from .decoding import Constraint, DecodeStats, LoopGuard, greedy
 from .kvcache import PrefixCache
 from .pack import ModelPack, PackError, load_pack
 from .runtime import Runtime
@@ -46,7 +46,7 @@ class PredictionResult:
     edit: ParsedEdit | None
     error: str | None  # why there is no edit: a FormatError or PromptError message, "deadline"
     timed_out: bool
-    stop: str  # "stop" | "cap" | "deadline" | "error"
+    stop: str  # "stop" | "cap" | "loop" | "deadline" | "error"
     output_text: str
     output_tokens: list[int]
     timings: Timings
@@ -198,6 +198,7 @@ class Predictor:
                 speculate=self.speculate if speculate is None else speculate,
                 max_draft=self.max_draft,
                 constraint=self.constraint_for(prompt),
+                loop_guard=LoopGuard(prompt.token_ids),
             )
             if reuse_prefix and result.prompt_cache is not None:
                 self.cache.store(key, result.prompt_cache)
@@ -275,6 +276,9 @@ class Predictor:
         if stop == "deadline":
             error = "deadline passed before the answer was complete"
             tokens = []
+        elif stop == "loop":
+            text = self.renderer.decode(tokens)
+            error = f"the answer fell into a loop (it repeated itself) after {len(tokens)} tokens; stopped there"
         else:
             text = self.renderer.decode(tokens)
             parsed = self.renderer.parse_output(prompt, text)

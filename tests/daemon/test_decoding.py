@@ -1,16 +1,17 @@
-"""Speculative greedy is lossless (== plain greedy token for token) and stops on end, cap or deadline."""
+"""Speculative greedy is lossless (== plain greedy token for token) and stops on end, cap, loop or deadline."""
 
 from __future__ import annotations
 
 import itertools
 
+import numpy as np
 import pytest
 
 from zeta2_capture.prompt import PromptConfig, Renderer
 from zeta2_capture.schema import read_examples
-from zeta2_daemon.decoding import NgramDraft, greedy
+from zeta2_daemon.decoding import LoopGuard, NgramDraft, greedy
 from zeta2_daemon.pack import load_pack
-from zeta2_daemon.runtime import Runtime
+from zeta2_daemon.runtime import ForwardResult, KVState, Runtime
 
 
 def test_ngram_draft_continues_the_copy():
@@ -212,3 +213,50 @@ def test_answer_prefix_continues_a_forced_answer_like_greedy_would(tiny, tiny_pa
         again = greedy(runtime, prompt.token_ids, max_new_tokens=120, stop_ids=stops, answer_prefix=whole.tokens[:k],
                        constraint=Constraint(AnswerGrammar.for_prompt(renderer, prompt)))
         assert again.tokens == whole.tokens
+
+
+def test_loop_guard_needs_a_long_enough_run_the_prompt_lacks():
+    line = list(range(10, 20))  # a ten-token line
+    guard = LoopGuard([1, 2, 3, *line, 4])
+    assert not guard.looping([5, *line * 3])  # three times: not yet
+    assert guard.looping([5, *line * 4])
+    assert not guard.looping([5, *line * 4, 6])  # the run must end the answer
+    assert not LoopGuard([*line * 4]).looping([5, *line * 4])  # copying the file's own repeated block
+    short = [7, 8, 9, 6]  # a four-token period needs 32 tokens: eight repeats
+    assert not guard.looping(short * 7) and guard.looping(short * 8)
+    assert not guard.looping([1, 2, 3]) and not guard.looping([])
+
+
+class CycleRuntime:
+    """A model stuck in a loop: after a token of `cycle` its greedy choice is the next one, forever."""
+
+    def __init__(self, cycle: list[int], vocab: int = 64):
+        self.cycle, self.vocab = cycle, vocab
+
+    def empty_cache(self) -> KVState:
+        return KVState(arrays=[], length=0, physical=0, tokens=[])
+
+    def forward(self, tokens, cache: KVState, *, keep=None, want_logits=True) -> ForwardResult:
+        context = [*cache.tokens, *tokens]
+        rows = np.zeros((len(tokens), self.vocab), dtype=np.float32)
+        for i, token in enumerate(tokens):
+            nxt = self.cycle[(self.cycle.index(token) + 1) % len(self.cycle)] if token in self.cycle else self.cycle[0]
+            rows[i, nxt] = 5.0
+        keep = len(tokens) if keep is None else keep
+        return ForwardResult(logits=rows[-keep:], next_ids=rows[-keep:].argmax(-1), cache=KVState(arrays=[], length=len(context), physical=len(context), tokens=context))
+
+    def truncate(self, cache: KVState, length: int) -> KVState:
+        return cache if length >= cache.length else KVState(arrays=[], length=length, physical=length, tokens=cache.tokens[:length])
+
+
+@pytest.mark.parametrize("speculate", [False, True])
+def test_greedy_stops_a_loop_where_the_guard_sees_it(speculate):
+    cycle = list(range(30, 40))
+    runtime = CycleRuntime(cycle)
+    prompt = [1, 2, *cycle, 3]  # the line once, as in the file; speculation drafts from it
+    out = greedy(runtime, prompt, max_new_tokens=500, stop_ids={63}, speculate=speculate, loop_guard=LoopGuard(prompt))
+    assert out.stop == "loop" and out.tokens == cycle * 4
+    assert greedy(runtime, prompt, max_new_tokens=500, stop_ids={63}, speculate=speculate).stop == "cap"
+    repeated = [1, *cycle * 6, 3]  # the file repeats the line six times: copying it is no loop
+    out = greedy(runtime, repeated, max_new_tokens=50, stop_ids={63}, speculate=speculate, loop_guard=LoopGuard(repeated))
+    assert out.stop == "cap" and len(out.tokens) == 50
