@@ -108,6 +108,7 @@ class Predictor:
         verify_checksums: bool = False,
         constrain: bool = True,
         min_noop_probability: float | None = None,
+        stop_loops: bool = True,
     ):
         self.pack: ModelPack = load_pack(pack_dir, verify_checksums=verify_checksums)
         self.runtime = Runtime(self.pack.model_path, device=device, threads=threads)
@@ -127,6 +128,7 @@ class Predictor:
         if not 0.0 <= min_noop_probability <= 1.0:
             raise ValueError(f"min_noop_probability must be in [0, 1], got {min_noop_probability}")
         self.constrain = constrain
+        self.stop_loops = stop_loops  # end an answer caught repeating itself (decoding.LoopGuard)
         self.min_noop_probability = min_noop_probability
         self._lock = threading.Lock()
 
@@ -198,7 +200,7 @@ class Predictor:
                 speculate=self.speculate if speculate is None else speculate,
                 max_draft=self.max_draft,
                 constraint=self.constraint_for(prompt),
-                loop_guard=LoopGuard(prompt.token_ids),
+                loop_guard=LoopGuard(prompt.token_ids) if self.stop_loops else None,
             )
             if reuse_prefix and result.prompt_cache is not None:
                 self.cache.store(key, result.prompt_cache)
