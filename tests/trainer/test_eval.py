@@ -65,6 +65,19 @@ def test_sanity_anchor_predicting_nothing(tmp_path, dev_sample, capsys):
     assert set(system["by_language"]) == {e.language for e in examples}
     assert overall["latency_p50_ms"] == pytest.approx(10 + (len(examples) - 1) / 2)
     assert overall["parse_rate"] is None  # a foreign predictions file does not say whether answers parsed
+    # The reference row scores the expected edits themselves.
+    reference = report["reference"]["overall"]
+    assert reference["delta_chrf"] == 100.0 and reference["exact_match"] == 1.0 and reference["false_suggestion_rate"] == 0.0
+    assert reference["noop_rate"] == pytest.approx(sum(e.is_noop for e in examples) / len(examples))
+    assert reference["latency_p50_ms"] is None and reference["parse_rate"] is None
+    from zeta2_capture.metrics import reversal_ratio
+
+    typing_edits = [e for e in examples if e.meta["kind"] == "typing" and not e.is_noop]
+    expected = sum(reversal_ratio(e.before, e.expected, e.events) for e in typing_edits) / len(typing_edits)
+    assert report["reference"]["by_kind"]["typing"]["reversal_ratio"] == pytest.approx(expected)
+    assert expected > 0.1  # a mined typing example restores text its last event replaced
+    md = (out / "report.md").read_text()
+    assert md.count("| _the expected edits (reference)_ | ") == 1 + len(system["by_kind"]) + len(system["by_language"])
 
 
 def test_perfect_system_beats_nothing_with_a_ci_that_excludes_zero(tmp_path, dev_sample, capsys):

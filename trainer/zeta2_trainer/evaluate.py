@@ -163,17 +163,18 @@ def aggregate(scores: list[dict]) -> dict[str, Any]:
     }
 
 
-def grouped(system: System, examples: list) -> dict[str, Any]:
+def grouped(scored: dict[str, dict], examples: list) -> dict[str, Any]:
+    """`aggregate` over all scored examples, by language and by kind (`scored`: example id -> scores)."""
     by_language: dict[str, list] = {}
     by_kind: dict[str, list] = {}
     for example in examples:
-        scores = system.scores.get(example.id)
+        scores = scored.get(example.id)
         if scores is None:
             continue
         by_language.setdefault(example.language, []).append(scores)
         by_kind.setdefault(str(example.meta.get("kind", "unknown")), []).append(scores)
     return {
-        "overall": aggregate(list(system.scores.values())),
+        "overall": aggregate(list(scored.values())),
         "by_language": {k: aggregate(v) for k, v in sorted(by_language.items())},
         "by_kind": {k: aggregate(v) for k, v in sorted(by_kind.items())},
     }
@@ -213,6 +214,15 @@ def read_all_examples(path: str, limit: int | None) -> list:
     return examples
 
 
+def reference_scores(examples: list) -> dict[str, Any]:
+    """The expected edits scored as if they were predictions: what a perfect system's reversal ratio and
+    syntax delta would be on these examples (a mined "typing" example restores text its last event
+    replaced, so even the truth has a reversal ratio), as a yardstick for the systems' numbers."""
+    from zeta2_capture.metrics import score_example
+
+    return grouped({e.id: score_example(e, e.expected) for e in examples}, examples)
+
+
 def build_report(systems: list[System], examples: list, *, resamples: int, seed: int, confidence: float, source: str) -> dict[str, Any]:
     for system in systems:
         score_system(system, examples)
@@ -230,7 +240,8 @@ def build_report(systems: list[System], examples: list, *, resamples: int, seed:
     return {
         "report_version": REPORT_VERSION,
         "examples": {"source": source, "n": len(examples), "expecting_edit": sum(not e.is_noop for e in examples), "expecting_none": sum(e.is_noop for e in examples)},
-        "systems": [{"name": s.name, "source": s.source, "predicted": len(s.scores), **grouped(s, examples)} for s in systems],
+        "systems": [{"name": s.name, "source": s.source, "predicted": len(s.scores), **grouped(s.scores, examples)} for s in systems],
+        "reference": reference_scores(examples),
         "comparisons": comparisons,
         "bootstrap": {"resamples": resamples, "seed": seed, "confidence": confidence},
     }

@@ -55,11 +55,24 @@ def comparison_lines(report: dict) -> list[str]:
     return lines
 
 
+REFERENCE = "_the expected edits (reference)_"
+
+
+def _rows(report: dict, group: str, key: str | None = None) -> list[tuple[str, dict]]:
+    """Each system's numbers for one group ("overall", or `group`[`key`]), then the reference's."""
+    pick = (lambda entry: entry[group]) if key is None else (lambda entry: entry[group].get(key))
+    rows = [(s["name"], pick(s)) for s in report["systems"] if pick(s) is not None]
+    reference = report.get("reference")
+    if reference is not None and pick(reference) is not None:
+        rows.append((REFERENCE, pick(reference)))
+    return rows
+
+
 def markdown_summary(report: dict) -> str:
     """The overall table and the comparisons (what `eval` prints)."""
     ex = report["examples"]
     lines = [f"{ex['n']} examples from {ex['source']} ({ex['expecting_edit']} expect an edit, {ex['expecting_none']} expect none)", ""]
-    lines += _table([(s["name"], s["overall"]) for s in report["systems"]])
+    lines += _table(_rows(report, "overall"))
     if report["comparisons"]:
         lines += ["", *comparison_lines(report)]
     return "\n".join(lines)
@@ -72,12 +85,13 @@ def markdown_report(report: dict) -> str:
         keys = sorted({k for s in report["systems"] for k in s[group]})
         for key in keys:
             lines += [f"### {key}", ""]
-            lines += _table([(s["name"], s[group][key]) for s in report["systems"] if key in s[group]])
+            lines += _table(_rows(report, group, key))
             lines.append("")
     b = report["bootstrap"]
     lines += [
         "Definitions: BRIEF section 6. delta chrF is averaged over all examples; reversal and kept rate over the examples where "
         "the system made an edit; recall over those expecting an edit; false suggestions over those expecting none. "
+        "The reference row scores the expected edits themselves: the reversal ratio and syntax delta a perfect system would have. "
         f"Paired bootstrap: {b['resamples']} resamples, seed {b['seed']}, {b['confidence']:.0%} percentile interval.",
         "",
     ]
