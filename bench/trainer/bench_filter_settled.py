@@ -118,6 +118,7 @@ def main() -> None:
             "examples_with_distinct_samples": sum(r.get("distinct", 0) > 1 for r in rows),
             "unusable_samples": sum(r.get("unusable", 0) for r in rows),
             "output_tokens": tokens, "capped_samples": sum(d["capped"] for d in decode),
+            "looped_samples": sum(d.get("looped", 0) for d in decode),
             "decode_forwards": forwards, "output_tokens_per_forward": round((tokens - len(decode) * args.samples) / forwards, 2) if forwards else None,
             "prefill_s": round(sum(d["prefill_ms"] for d in decode) / 1000, 1), "decode_s": round(sum(d["decode_ms"] for d in decode) / 1000, 1),
             "load_avg_1m_start": round(load0, 2), "load_avg_1m_mean": round(sum(loads) / len(loads), 2) if loads else None,

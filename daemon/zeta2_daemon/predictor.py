@@ -238,6 +238,7 @@ class Predictor:
                 stop_ids=self.stop_ids,
                 deadline=deadline,
                 grammar=AnswerGrammar.for_prompt(self.renderer, prompt) if self.constrain else None,
+                loop_guard=LoopGuard(prompt.token_ids) if self.stop_loops else None,
             )
             results = []
             for s in samples:

@@ -28,14 +28,14 @@ import numpy as np
 
 from zeta2_capture.grammar import START, AnswerGrammar
 
-from .decoding import DecodeStats, NgramDraft, mask_logits, prefill
+from .decoding import DecodeStats, LoopGuard, NgramDraft, mask_logits, prefill
 from .runtime import KVState, Runtime
 
 
 @dataclass
 class Sample:
     tokens: list[int]
-    stop: str  # "stop" | "cap" | "deadline"
+    stop: str  # "stop" | "cap" | "loop" | "deadline"
     logprob: float  # sum of the sampled tokens' log-probabilities under the tempered, truncated distribution
 
 
@@ -226,8 +226,10 @@ def sample(
     draft_source: Sequence[int] | None = None,
     share: bool = True,
     grammar: AnswerGrammar | None = None,
+    loop_guard: LoopGuard | None = None,
 ) -> tuple[list[Sample], SampleStats]:
-    """`n` sampled continuations of `prompt`, each ending at a stop token, the cap or the deadline.
+    """`n` sampled continuations of `prompt`, each ending at a stop token, the cap, a loop (with
+    `loop_guard`) or the deadline.
 
     With `speculate` (default) drafts from `draft_source` (default: the prompt) are verified several
     tokens per forward by speculative sampling, and a candidate that walks a prefix an earlier one
@@ -249,12 +251,12 @@ def sample(
     samples = []
     if not speculate:
         for _ in range(n):
-            samples.append(_plain(runtime, first.logits[-1], prompt_cache, temperature, top_p, rng, max_new_tokens, stops, deadline, stats, grammar))
+            samples.append(_plain(runtime, first.logits[-1], prompt_cache, temperature, top_p, rng, max_new_tokens, stops, deadline, stats, grammar, loop_guard))
     else:
         sampler = _SpeculativeSampler(
             runtime, prompt, prompt_cache, target_distribution(allowed_logits(first.logits[-1], grammar, START), temperature, top_p),
             NgramDraft(draft_source if draft_source is not None else prompt), temperature, top_p, rng,
-            max_new_tokens, stops, deadline, stats, max_draft, share, grammar,
+            max_new_tokens, stops, deadline, stats, max_draft, share, grammar, loop_guard,
         )
         samples = [sampler.candidate(i) for i in range(n)]
     stats.tokens = sum(len(s.tokens) for s in samples)
@@ -274,6 +276,7 @@ def _plain(
     deadline: float | None,
     stats: DecodeStats,
     grammar: AnswerGrammar | None = None,
+    loop_guard: LoopGuard | None = None,
 ) -> Sample:
     """One candidate, one token per forward pass (the reference the speculative sampler must match)."""
     advance = grammar.advance if grammar is not None else (lambda state, token: state)
@@ -285,6 +288,8 @@ def _plain(
             stop = "stop"
         elif len(tokens) >= max_new_tokens:
             stop = "cap"
+        elif loop_guard is not None and loop_guard.looping(tokens):
+            stop = "loop"
         elif deadline is not None and time.perf_counter() >= deadline:
             stop = "deadline"
         else:
@@ -317,6 +322,7 @@ class _SpeculativeSampler:
     max_draft: int
     share: bool = True
     grammar: AnswerGrammar | None = None
+    loop_guard: LoopGuard | None = None
 
     def __post_init__(self) -> None:
         self.root = _Node(self.first_dist, -1)
@@ -342,6 +348,8 @@ class _SpeculativeSampler:
                 stop = "stop"
             elif len(tokens) >= self.max_new_tokens:
                 stop = "cap"
+            elif self.loop_guard is not None and tokens and self.loop_guard.looping(tokens):
+                stop = "loop"
             elif tokens and self.deadline is not None and time.perf_counter() >= self.deadline:
                 stop = "deadline"
             if stop:
@@ -404,7 +412,8 @@ class _SpeculativeSampler:
                 if i < accepted:
                     parent = parent.children[t] = _Node(computed[i + 1], index)
                     path.append(parent)
-                if t in self.stops:  # an accepted stop token ends the candidate; later draft tokens never happened
+                # A stop token or a loop ends the candidate (checked above); later draft tokens never happened.
+                if t in self.stops or (self.loop_guard is not None and self.loop_guard.looping(tokens)):
                     self.stats.accepted += min(i, accepted)
                     break
             else:

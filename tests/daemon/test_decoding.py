@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import itertools
 
-import numpy as np
 import pytest
+from cycle_runtime import CycleRuntime
 
 from zeta2_capture.prompt import PromptConfig, Renderer
 from zeta2_capture.schema import read_examples
 from zeta2_daemon.decoding import LoopGuard, NgramDraft, greedy
 from zeta2_daemon.pack import load_pack
-from zeta2_daemon.runtime import ForwardResult, KVState, Runtime
+from zeta2_daemon.runtime import Runtime
 
 
 def test_ngram_draft_continues_the_copy():
@@ -225,28 +225,6 @@ def test_loop_guard_needs_a_long_enough_run_the_prompt_lacks():
     short = [7, 8, 9, 6]  # a four-token period needs 32 tokens: eight repeats
     assert not guard.looping(short * 7) and guard.looping(short * 8)
     assert not guard.looping([1, 2, 3]) and not guard.looping([])
-
-
-class CycleRuntime:
-    """A model stuck in a loop: after a token of `cycle` its greedy choice is the next one, forever."""
-
-    def __init__(self, cycle: list[int], vocab: int = 64):
-        self.cycle, self.vocab = cycle, vocab
-
-    def empty_cache(self) -> KVState:
-        return KVState(arrays=[], length=0, physical=0, tokens=[])
-
-    def forward(self, tokens, cache: KVState, *, keep=None, want_logits=True) -> ForwardResult:
-        context = [*cache.tokens, *tokens]
-        rows = np.zeros((len(tokens), self.vocab), dtype=np.float32)
-        for i, token in enumerate(tokens):
-            nxt = self.cycle[(self.cycle.index(token) + 1) % len(self.cycle)] if token in self.cycle else self.cycle[0]
-            rows[i, nxt] = 5.0
-        keep = len(tokens) if keep is None else keep
-        return ForwardResult(logits=rows[-keep:], next_ids=rows[-keep:].argmax(-1), cache=KVState(arrays=[], length=len(context), physical=len(context), tokens=context))
-
-    def truncate(self, cache: KVState, length: int) -> KVState:
-        return cache if length >= cache.length else KVState(arrays=[], length=length, physical=length, tokens=cache.tokens[:length])
 
 
 @pytest.mark.parametrize("speculate", [False, True])

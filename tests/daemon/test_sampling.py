@@ -328,3 +328,23 @@ def test_constrained_samples_of_the_tiny_pack_always_parse(tiny, dev_jsonl):
                     finished += 1
                     assert not isinstance(parsed, FormatError), (example.id, parsed)
     assert free_errors > 0 and finished > 0
+
+
+@pytest.mark.parametrize("speculate", [False, True])
+def test_a_sampled_loop_stops_where_the_guard_sees_it(speculate):
+    """A model that loops at any temperature: each candidate ends as soon as its tail is a loop."""
+    from cycle_runtime import CycleRuntime
+
+    from zeta2_daemon.decoding import LoopGuard
+
+    cycle = list(range(30, 40))
+    prompt = [1, 2, *cycle, 3]
+    guard = LoopGuard(prompt)
+    samples, _ = sample(CycleRuntime(cycle), prompt, n=6, temperature=0.5, seed=11, max_new_tokens=400,
+                        stop_ids={63}, speculate=speculate, loop_guard=guard)
+    assert {s.stop for s in samples} == {"loop"}
+    for s in samples:
+        assert guard.looping(s.tokens) and not guard.looping(s.tokens[:-1]), s.tokens  # the first place it shows
+    unguarded, _ = sample(CycleRuntime(cycle), prompt, n=2, temperature=0.5, seed=11, max_new_tokens=60,
+                          stop_ids={63}, speculate=speculate)
+    assert {s.stop for s in unguarded} == {"cap"}

@@ -78,6 +78,7 @@ def decode_info(results: list[Any]) -> dict[str, Any]:
     return {
         "output_tokens": sum(len(r.output_tokens) for r in results),
         "capped": sum(r.stop == "cap" for r in results),
+        "looped": sum(r.stop == "loop" for r in results),  # stopped by the predictor's loop guard
         "forwards": first.forwards,
         "tokens_per_forward": round(first.tokens_per_forward, 3),
         "prefill_ms": round(first.timings.prefill_ms, 1),
