@@ -121,3 +121,38 @@ def test_bad_predictions_name_the_file_and_line(tmp_path, dev_sample, capsys):
     assert "latency_ms" in capsys.readouterr().err
     assert cli.main(["eval", "-i", str(path), "-o", str(tmp_path / "r")]) == 2
     assert "give at least one --predictions file or --model pack" in capsys.readouterr().err
+
+
+def test_guardrails_score_what_the_daemon_would_show(tmp_path, dev_sample, capsys):
+    """A system that undoes each example's last edit: raw, it makes edits; served, the daemon's revert
+    guardrail suppresses every one of them, so it scores exactly like predicting nothing."""
+    from zeta2_capture.metrics import parse_user_changes, undo_user_changes
+
+    path, examples = dev_sample
+    undone = {}
+    for e in examples:
+        text = undo_user_changes(e.before, parse_user_changes(e.events[-1].diff, e.before))
+        if text is not None and text != e.before:
+            undone[e.id] = text
+    assert len(undone) >= 20
+    revert = write_predictions(tmp_path / "revert.jsonl", examples, lambda e: undone.get(e.id, e.before), "revert")
+    nothing = write_predictions(tmp_path / "nothing.jsonl", examples, lambda e: e.before, "nothing")
+    out = tmp_path / "served"
+    args = ["eval", "-i", str(path), "--predictions", str(nothing), "--predictions", str(revert), "--resamples", "200", "--no-html"]
+    assert cli.main([*args, "-o", str(out), "--guardrails", "medium"]) == 0
+    printed = capsys.readouterr().out
+    assert "Scored as served: the daemon's guardrails at aggressiveness medium" in printed
+    report = json.loads((out / "report.json").read_text())
+    assert report["guardrails"] == "medium"
+    nothing_row, revert_row = (s["overall"] for s in report["systems"])
+    assert revert_row["suppressed_by"] == {"reverts-last-edit": len(undone)}
+    assert revert_row["suppressed_rate"] == pytest.approx(len(undone) / len(examples))
+    assert nothing_row["suppressed_rate"] == 0.0 and nothing_row["suppressed_by"] == {}
+    assert revert_row["delta_chrf"] == nothing_row["delta_chrf"] and revert_row["noop_rate"] == 1.0
+    scores = [json.loads(line) for line in (out / "scores.jsonl").read_text().splitlines()]
+    assert {s["suppressed"] for s in scores if s["system"] == "revert" and s["id"] in undone} == {"reverts-last-edit"}
+    # Scored raw, the same file makes those edits and has no suppression column.
+    assert cli.main([*args, "-o", str(tmp_path / "raw")]) == 0
+    raw = json.loads((tmp_path / "raw" / "report.json").read_text())
+    assert raw["systems"][1]["overall"]["noop_rate"] < 1.0 and "suppressed_rate" not in raw["systems"][1]["overall"]
+    assert "| suppressed |" not in capsys.readouterr().out

@@ -8,6 +8,11 @@ with `zeta2_capture.metrics.score_example`; aggregates come overall, per languag
 every later system is compared with every earlier one by a paired bootstrap CI of the delta chrF difference
 on the examples both predicted. Output: report.json, report.md, report.html (+ PNG plots) and, for packs,
 the predictions it made. `--record` stores each pack's summary in its manifest's `eval`.
+
+`--guardrails LEVEL` scores what the daemon would show rather than what the model said: each prediction
+goes through the daemon's own guardrails (`zeta2_daemon.guardrails`, at that aggressiveness) and one they
+suppress (a revert of the user's last edit, a syntax break, whitespace only, too large) counts as no edit;
+the reason is kept per example and the share per group.
 """
 
 from __future__ import annotations
@@ -40,6 +45,9 @@ def make_parser(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--confidence", type=float, default=0.95)
     parser.add_argument("--no-html", action="store_true", help="skip the HTML report and its plots")
     parser.add_argument("--record", action="store_true", help="write each --model pack's summary into its manifest.json `eval`")
+    parser.add_argument("--guardrails", choices=("low", "medium", "high"), default=None, metavar="LEVEL",
+                        help="score what the daemon would show: its guardrails at this aggressiveness (low, medium, high) "
+                        "turn a suppressed suggestion into no edit")
 
 
 @dataclass
@@ -114,14 +122,31 @@ def predict_system(pack: str, examples: list, out_dir: Path, *, baseline: str | 
 # scoring and aggregation
 
 
-def score_system(system: System, examples: list) -> None:
+def served_text(example, predicted: str, aggressiveness: str) -> tuple[str, str]:
+    """What the daemon would show for `predicted`: it, or `before` when a guardrail suppresses it ("" or the reason)."""
+    from zeta2_daemon import guardrails
+    from zeta2_daemon.suggestions import minimal_edit
+
+    edit = minimal_edit(example.before, predicted, example.cursor)
+    verdict = guardrails.check(example.before, edit, language=example.language, events=example.events, aggressiveness=aggressiveness)
+    if verdict.ok or verdict.reason == "no-op":
+        return predicted, ""
+    return example.before, verdict.reason
+
+
+def score_system(system: System, examples: list, guardrails: str | None = None) -> None:
     from zeta2_capture.metrics import score_example
 
     for example in examples:
         record = system.predictions.get(example.id)
         if record is None:
             continue
-        scores = score_example(example, record["predicted"])
+        predicted, suppressed = record["predicted"], None
+        if guardrails is not None:
+            predicted, suppressed = served_text(example, predicted, guardrails)
+        scores = score_example(example, predicted)
+        if suppressed is not None:
+            scores["suppressed"] = suppressed
         scores["latency_ms"] = float(record["latency_ms"])
         # Only our own predict writes `error`; for other files the parse outcome is unknown (None).
         scores["parsed"] = (record.get("error") is None) if "error" in record else None
@@ -160,7 +185,19 @@ def aggregate(scores: list[dict]) -> dict[str, Any]:
         "parse_rate": _mean([float(v) for v in parsed]),
         "latency_p50_ms": percentile(latencies, 50) if latencies else None,
         "latency_p90_ms": percentile(latencies, 90) if latencies else None,
+        **_suppression(scores),
     }
+
+
+def _suppression(scores: list[dict]) -> dict[str, Any]:
+    """With --guardrails: the share of examples whose suggestion the daemon would not show, and why."""
+    reasons = [s["suppressed"] for s in scores if "suppressed" in s]
+    if not reasons:
+        return {}
+    by_reason: dict[str, int] = {}
+    for reason in filter(None, reasons):
+        by_reason[reason] = by_reason.get(reason, 0) + 1
+    return {"suppressed_rate": sum(map(bool, reasons)) / len(reasons), "suppressed_by": dict(sorted(by_reason.items()))}
 
 
 def grouped(scored: dict[str, dict], examples: list) -> dict[str, Any]:
@@ -223,9 +260,10 @@ def reference_scores(examples: list) -> dict[str, Any]:
     return grouped({e.id: score_example(e, e.expected) for e in examples}, examples)
 
 
-def build_report(systems: list[System], examples: list, *, resamples: int, seed: int, confidence: float, source: str) -> dict[str, Any]:
+def build_report(systems: list[System], examples: list, *, resamples: int, seed: int, confidence: float, source: str,
+                 guardrails: str | None = None) -> dict[str, Any]:
     for system in systems:
-        score_system(system, examples)
+        score_system(system, examples, guardrails)
     names = [s.name for s in systems]
     if len(set(names)) != len(names):
         # Two files from the same model: tell them apart by their source.
@@ -244,6 +282,7 @@ def build_report(systems: list[System], examples: list, *, resamples: int, seed:
         "reference": reference_scores(examples),
         "comparisons": comparisons,
         "bootstrap": {"resamples": resamples, "seed": seed, "confidence": confidence},
+        "guardrails": guardrails,
     }
 
 
@@ -275,7 +314,8 @@ def main(args: argparse.Namespace) -> int:
         pack_systems.append((pack, system))
     if args.cursor_baseline:
         systems.append(predict_system(args.cursor_baseline, examples, out, baseline="complete-at-cursor", max_prompt_tokens=args.max_prompt_tokens, threads=args.threads))
-    report = build_report(systems, examples, resamples=args.resamples, seed=args.seed, confidence=args.confidence, source=str(args.input))
+    report = build_report(systems, examples, resamples=args.resamples, seed=args.seed, confidence=args.confidence, source=str(args.input),
+                          guardrails=args.guardrails)
     paths = write_report(report, out, html=not args.no_html, systems_scores={s.name: list(s.scores.values()) for s in systems})
     with open(out / "scores.jsonl", "w", encoding="utf-8") as handle:
         for system in systems:

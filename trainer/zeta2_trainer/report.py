@@ -34,10 +34,14 @@ def fmt(value: Any, pattern: str) -> str:
     return pattern.format(value)
 
 
-def _table(rows: list[tuple[str, dict]]) -> list[str]:
-    lines = ["| system | " + " | ".join(title for _, title, _ in COLUMNS) + " |", "|---|" + "---:|" * len(COLUMNS)]
+SUPPRESSED = ("suppressed_rate", "suppressed", "{:.1%}")  # only in reports scored with --guardrails
+
+
+def _table(rows: list[tuple[str, dict]], served: bool = False) -> list[str]:
+    columns = [*COLUMNS, SUPPRESSED] if served else COLUMNS
+    lines = ["| system | " + " | ".join(title for _, title, _ in columns) + " |", "|---|" + "---:|" * len(columns)]
     for name, numbers in rows:
-        lines.append(f"| {name} | " + " | ".join(fmt(numbers.get(key), pattern) for key, _, pattern in COLUMNS) + " |")
+        lines.append(f"| {name} | " + " | ".join(fmt(numbers.get(key), pattern) for key, _, pattern in columns) + " |")
     return lines
 
 
@@ -72,7 +76,10 @@ def markdown_summary(report: dict) -> str:
     """The overall table and the comparisons (what `eval` prints)."""
     ex = report["examples"]
     lines = [f"{ex['n']} examples from {ex['source']} ({ex['expecting_edit']} expect an edit, {ex['expecting_none']} expect none)", ""]
-    lines += _table(_rows(report, "overall"))
+    served = bool(report.get("guardrails"))
+    if served:
+        lines += [f"Scored as served: the daemon's guardrails at aggressiveness {report['guardrails']} turn a suppressed suggestion into no edit.", ""]
+    lines += _table(_rows(report, "overall"), served)
     if report["comparisons"]:
         lines += ["", *comparison_lines(report)]
     return "\n".join(lines)
@@ -85,7 +92,7 @@ def markdown_report(report: dict) -> str:
         keys = sorted({k for s in report["systems"] for k in s[group]})
         for key in keys:
             lines += [f"### {key}", ""]
-            lines += _table(_rows(report, group, key))
+            lines += _table(_rows(report, group, key), bool(report.get("guardrails")))
             lines.append("")
     b = report["bootstrap"]
     lines += [
