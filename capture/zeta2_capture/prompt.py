@@ -134,8 +134,8 @@ class RenderedPrompt:
         """Most tokens an answer to this prompt may take: its whole region rewritten and half as much
         again, plus the markers. An answer still open past it is almost always a loop, so decoding stops
         there and training drops longer targets (in the shared data: no dev target and 0.3% of train
-        targets, big insertions into small regions, need more). `PromptConfig.max_output_tokens()` caps
-        every prompt alike, for the largest region."""
+        targets, big insertions into small regions, need more). Decoding also keeps to
+        `PromptConfig.max_output_tokens()` (the largest region and a fifth more), whichever is smaller."""
         return int(self.sections["region"] * 1.5) + 16
 
 
