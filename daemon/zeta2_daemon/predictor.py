@@ -200,7 +200,7 @@ class Predictor:
                 speculate=self.speculate if speculate is None else speculate,
                 max_draft=self.max_draft,
                 constraint=self.constraint_for(prompt),
-                loop_guard=LoopGuard(prompt.token_ids) if self.stop_loops else None,
+                loop_guard=self._loop_guard(prompt),
             )
             if reuse_prefix and result.prompt_cache is not None:
                 self.cache.store(key, result.prompt_cache)
@@ -238,7 +238,7 @@ class Predictor:
                 stop_ids=self.stop_ids,
                 deadline=deadline,
                 grammar=AnswerGrammar.for_prompt(self.renderer, prompt) if self.constrain else None,
-                loop_guard=LoopGuard(prompt.token_ids) if self.stop_loops else None,
+                loop_guard=self._loop_guard(prompt),
             )
             results = []
             for s in samples:
@@ -253,6 +253,9 @@ class Predictor:
         """The token cap for one answer: the caller's (or the pack's) cap, never past the prompt's own
         answer budget (an answer still open there is looping and would only burn time)."""
         return min(requested or self.max_output_tokens, prompt.answer_budget)
+
+    def _loop_guard(self, prompt: RenderedPrompt) -> LoopGuard | None:
+        return LoopGuard(prompt.token_ids) if self.stop_loops else None
 
     def _failed(self, example: Example, error: str, timings: Timings) -> PredictionResult:
         return PredictionResult(

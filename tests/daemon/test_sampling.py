@@ -15,8 +15,10 @@ from collections import Counter
 
 import numpy as np
 import pytest
+from cycle_runtime import CycleRuntime
 
 from zeta2_capture.schema import read_examples
+from zeta2_daemon.decoding import LoopGuard
 from zeta2_daemon.runtime import ForwardResult, KVState
 from zeta2_daemon.sampling import Distribution, draw, sample, target_distribution, verify_draft
 
@@ -333,10 +335,6 @@ def test_constrained_samples_of_the_tiny_pack_always_parse(tiny, dev_jsonl):
 @pytest.mark.parametrize("speculate", [False, True])
 def test_a_sampled_loop_stops_where_the_guard_sees_it(speculate):
     """A model that loops at any temperature: each candidate ends as soon as its tail is a loop."""
-    from cycle_runtime import CycleRuntime
-
-    from zeta2_daemon.decoding import LoopGuard
-
     cycle = list(range(30, 40))
     prompt = [1, 2, *cycle, 3]
     guard = LoopGuard(prompt)

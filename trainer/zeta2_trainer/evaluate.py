@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections import Counter
 from dataclasses import dataclass, field
 from itertools import islice
 from pathlib import Path
@@ -194,10 +195,8 @@ def _suppression(scores: list[dict]) -> dict[str, Any]:
     reasons = [s["suppressed"] for s in scores if "suppressed" in s]
     if not reasons:
         return {}
-    by_reason: dict[str, int] = {}
-    for reason in filter(None, reasons):
-        by_reason[reason] = by_reason.get(reason, 0) + 1
-    return {"suppressed_rate": sum(map(bool, reasons)) / len(reasons), "suppressed_by": dict(sorted(by_reason.items()))}
+    by_reason = Counter(filter(None, reasons))
+    return {"suppressed_rate": sum(by_reason.values()) / len(reasons), "suppressed_by": dict(sorted(by_reason.items()))}
 
 
 def grouped(scored: dict[str, dict], examples: list) -> dict[str, Any]:
